@@ -13,7 +13,6 @@ the headers for definitions (see fixtures/kernel/README.md).
 """
 
 import argparse
-import gzip
 import hashlib
 import json
 import lzma
@@ -23,6 +22,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import zlib
 
 # ---------------------------------------------------------------------------
 # Which names to extract
@@ -309,7 +309,7 @@ def cmd_vmlinux(args):
         out = d.decompress(payload)
     elif payload.startswith(b"\x1f\x8b"):
         kind = "gzip"
-        d = __import__("zlib").decompressobj(16 + 15)
+        d = zlib.decompressobj(16 + 15)
         out = d.decompress(payload)
     elif payload.startswith(b"\x28\xb5\x2f\xfd"):
         kind = "zstd"
@@ -488,10 +488,7 @@ class BTF:
                 return 1
             a = 1
             for m in t.get("members", []):
-                if m.get("bitfield_size"):
-                    a = max(a, self.align(m["type_id"], packed_cache))
-                else:
-                    a = max(a, self.align(m["type_id"], packed_cache))
+                a = max(a, self.align(m["type_id"], packed_cache))
             return a
         return 1
 
@@ -571,8 +568,12 @@ class BTF:
             f["type"] = self.text(m["type_id"])
             if via:
                 f["via"] = via
-            # a named member whose type is an anonymous struct/union: give its members too
-            if not bsz and it and it["kind"] in ("STRUCT", "UNION") and not it.get("name"):
+            # a named member declared with an anonymous struct/union type (not through a
+            # typedef such as guid_t): give its members too
+            direct = self.t(m["type_id"])
+            while direct and direct["kind"] in ("CONST", "VOLATILE", "TYPE_TAG"):
+                direct = self.t(direct["type_id"])
+            if not bsz and direct and direct["kind"] in ("STRUCT", "UNION") and not direct.get("name"):
                 f["fields"] = self.members(inner, bits, None, packed_cache)
             out.append(f)
         return out
@@ -581,6 +582,17 @@ class BTF:
         """holes / tail padding / whether natural alignment explains the layout."""
         t = self.types[tid]
         notes = {}
+        if t["kind"] == "UNION":
+            maxbits, maxalign = 0, 1
+            for m in t.get("members", []):
+                maxalign = max(maxalign, self.align(m["type_id"], packed_cache))
+                maxbits = max(maxbits, m.get("bitfield_size") or (self.size(m["type_id"]) or 0) * 8)
+            natural_size = -(-((maxbits + 7) // 8) // maxalign) * maxalign
+            if t["size"] < natural_size:
+                notes["packed"] = True
+            elif t["size"] > natural_size:
+                notes["extra_alignment"] = True
+            return notes
         if t["kind"] != "STRUCT":
             return notes
         end_bits = 0
@@ -710,6 +722,7 @@ def cmd_generate(args):
             wanted.append((key, h, [base]))
 
     structs, enums, missing, conflicts, packed_list = {}, {}, [], [], []
+    enum_sources = {}
     caches = {}
     for key, header, search in wanted:
         kind, name, outname = parse_key(key)
@@ -746,7 +759,8 @@ def cmd_generate(args):
         labels = sorted({l for l, e in found if e == first})
         if kind == "enum":
             k = "enum@" + name[1:] if name.startswith("@") else name
-            enums[k] = {"defined_in": header, "btf": labels, "values": first}
+            enums[k] = first
+            enum_sources[k] = {"defined_in": header, "btf": labels}
         else:
             ent = dict(first)
             ent = {"kind": ent.pop("kind"), "size": ent.pop("size"), "defined_in": header,
@@ -763,6 +777,7 @@ def cmd_generate(args):
         "source": source,
         "structs": {k: structs[k] for k in sorted(structs)},
         "enums": {k: enums[k] for k in sorted(enums)},
+        "enum_sources": {k: enum_sources[k] for k in sorted(enum_sources)},
         "missing": sorted(missing),
     }
     if conflicts:
@@ -824,7 +839,7 @@ def run_checks(doc):
                 got = next(f["offset"] for f in doc["structs"][s]["fields"] if f["name"] == fld)
             elif what == "enum":
                 e, v = path.split(".", 1)
-                got = doc["enums"][e]["values"][v]
+                got = doc["enums"][e][v]
         except (KeyError, StopIteration):
             got = "<absent>"
         ok = got == want

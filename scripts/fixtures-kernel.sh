@@ -14,6 +14,28 @@
 set -euo pipefail
 
 say() { printf 'fixtures:kernel: %s\n' "$*"; }
+# cached_deb DIR PACKAGE VERSION -> path of DIR/PACKAGE_*.deb with that version, or nothing
+cached_deb() {
+  local f
+  for f in "$1/$2"_*.deb; do
+    if [ -e "$f" ] && [ "$(dpkg-deb -f "$f" Version 2>/dev/null)" = "$3" ]; then echo "$f"; return 0; fi
+  done
+  return 0
+}
+# fetch_deb DIR PACKAGE VERSION -> downloads (apt-get download) unless cached; prints the path
+fetch_deb() {
+  local deb
+  deb="$(cached_deb "$1" "$2" "$3")"
+  if [ -z "$deb" ]; then
+    say "apt-get download $2=$3" >&2
+    (cd "$1" && apt-get download -q -o APT::Sandbox::User=root "$2=$3" >/dev/null)
+    deb="$(cached_deb "$1" "$2" "$3")"
+    [ -n "$deb" ] || die "apt-get download $2=$3 did not produce a .deb"
+  else
+    say "cached: $deb" >&2
+  fi
+  echo "$deb"
+}
 die() { printf 'fixtures:kernel: error: %s\n' "$*" >&2; exit 1; }
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -71,21 +93,7 @@ CANDIDATE="$(apt-cache policy "$KERNEL_IMAGE" | awk '/Candidate:/ {print $2}')"
 [ -n "$CANDIDATE" ] && [ "$CANDIDATE" != "(none)" ] || die "$KERNEL_IMAGE has no candidate version"
 
 mkdir -p "$CACHE"
-DEB=""
-for f in "$CACHE/${KERNEL_IMAGE}"_*.deb; do
-  [ -e "$f" ] || continue
-  if [ "$(dpkg-deb -f "$f" Version 2>/dev/null)" = "$CANDIDATE" ]; then DEB="$f"; fi
-done
-if [ -n "$DEB" ]; then
-  say "cached: $DEB"
-else
-  say "apt-get download $KERNEL_IMAGE=$CANDIDATE (about 70 MB)"
-  (cd "$CACHE" && apt-get download -q -o APT::Sandbox::User=root "$KERNEL_IMAGE=$CANDIDATE" >/dev/null)
-  for f in "$CACHE/${KERNEL_IMAGE}"_*.deb; do
-    [ "$(dpkg-deb -f "$f" Version 2>/dev/null)" = "$CANDIDATE" ] && DEB="$f"
-  done
-  [ -n "$DEB" ] || die "download of $KERNEL_IMAGE did not produce a .deb"
-fi
+DEB="$(fetch_deb "$CACHE" "$KERNEL_IMAGE" "$CANDIDATE")"
 PKG_NAME="$(dpkg-deb -f "$DEB" Package)"
 PKG_VERSION="$(dpkg-deb -f "$DEB" Version)"
 DEB_SHA256="$(sha256sum "$DEB" | cut -d' ' -f1)"
@@ -134,14 +142,7 @@ if [ "$FROM_SOURCE" = 1 ] && [ -z "${KERNEL_SRC:-}" ]; then
   SRCPKG="linux-source-$(echo "$PKG_VERSION" | cut -d. -f1-2)"
   SRCDIR="$CACHE/${SRCPKG}_${PKG_VERSION}"
   if [ ! -e "$SRCDIR/.done" ]; then
-    SRCDEB="$(ls "$CACHE/${SRCPKG}_"*.deb 2>/dev/null | while read -r f; do
-      [ "$(dpkg-deb -f "$f" Version)" = "$PKG_VERSION" ] && echo "$f"; done | head -n1)"
-    if [ -z "$SRCDEB" ]; then
-      say "apt-get download $SRCPKG=$PKG_VERSION (about 140 MB)"
-      (cd "$CACHE" && apt-get download -q -o APT::Sandbox::User=root "$SRCPKG=$PKG_VERSION" >/dev/null)
-      SRCDEB="$(ls "$CACHE/${SRCPKG}_"*.deb | while read -r f; do
-        [ "$(dpkg-deb -f "$f" Version)" = "$PKG_VERSION" ] && echo "$f"; done | head -n1)"
-    fi
+    SRCDEB="$(fetch_deb "$CACHE" "$SRCPKG" "$PKG_VERSION")"
     rm -rf "$SRCDIR"; mkdir -p "$SRCDIR"
     dpkg-deb --fsys-tarfile "$SRCDEB" | tar -x -C "$SRCDIR" --wildcards './usr/src/linux-source-*.tar.xz'
     TARBALL="$(find "$SRCDIR" -name 'linux-source-*.tar.xz' | head -n1)"
@@ -149,7 +150,7 @@ if [ "$FROM_SOURCE" = 1 ] && [ -z "${KERNEL_SRC:-}" ]; then
     tar -xJf "$TARBALL" -C "$SRCDIR" --wildcards --strip-components=1 \
       '*/include/linux/hyperv.h' '*/drivers/hv/hyperv_vmbus.h' \
       '*/drivers/net/hyperv/hyperv_net.h' '*/include/linux/rndis.h'
-    rm -f "$TARBALL"
+    rm -rf "$SRCDIR/usr"
     touch "$SRCDIR/.done"
   fi
   KERNEL_SRC="$SRCDIR"

@@ -102,13 +102,18 @@ class RingMemory {
     this.dataSize = mem.length - RING_CONTROL_SIZE;
     this.data = mem.subarray(RING_CONTROL_SIZE);
     this.ctl = new Int32Array(mem.buffer, mem.byteOffset, RING_CONTROL_SIZE / 4);
+    this.shared = typeof SharedArrayBuffer !== 'undefined' && mem.buffer instanceof SharedArrayBuffer;
   }
 
+  /** Shared memory (another worker may be the peer): control words go through Atomics. */
+  protected readonly shared: boolean;
+
   protected load(word: number): number {
-    return Atomics.load(this.ctl, word) >>> 0;
+    return (this.shared ? Atomics.load(this.ctl, word) : this.ctl[word]!) >>> 0;
   }
   protected store(word: number, value: number): void {
-    Atomics.store(this.ctl, word, value | 0);
+    if (this.shared) Atomics.store(this.ctl, word, value | 0);
+    else this.ctl[word] = value | 0;
   }
 
   /** `write_index` as stored in the control page (byte offset into the data area). */
@@ -154,6 +159,14 @@ class RingMemory {
   /** Copies `src` into the data area at `at`, wrapping at the end; returns the offset after it. */
   protected copyIn(src: Uint8Array, at: number): number {
     const d = this.dataSize;
+    const n = src.length;
+    if (n <= 32 && at + n <= d) {
+      // Small pieces (descriptors, padding): a byte loop beats the fixed cost of TypedArray#set.
+      const data = this.data;
+      for (let i = 0; i < n; i++) data[at + i] = src[i]!;
+      const end = at + n;
+      return end >= d ? end - d : end;
+    }
     const first = Math.min(src.length, d - at);
     this.data.set(first === src.length ? src : src.subarray(0, first), at);
     if (first < src.length) this.data.set(src.subarray(first), 0);
@@ -309,6 +322,22 @@ export interface RingPacketView {
   readonly flags: number;
 }
 
+/** A strict-mode packet view whose `bytes` are only materialised when asked for. */
+class LazyPacketView implements RingPacketView {
+  private cached: Uint8Array | undefined;
+  constructor(
+    private readonly ring: RingConsumer,
+    readonly offset: number,
+    readonly type: number,
+    readonly offset8: number,
+    readonly len8: number,
+    readonly flags: number,
+  ) {}
+  get bytes(): Uint8Array {
+    return (this.cached ??= this.ring.view(this.offset, this.len8 * 8));
+  }
+}
+
 /** Packet types a strict reader accepts (the four openvmm accepts; Linux uses no others). */
 const KNOWN_TYPES = new Set([6, 7, 9, 11]);
 
@@ -368,7 +397,8 @@ export class RingConsumer extends RingMemory {
     return this.bytesToRead();
   }
 
-  private view(at: number, len: number): Uint8Array {
+  /** @internal The packet bytes at `at`: a view when contiguous, else a copy in the scratch buffer. */
+  view(at: number, len: number): Uint8Array {
     if (at + len <= this.dataSize && this.mode === 'strict') return this.data.subarray(at, at + len);
     if (this.scratch.length < len) this.scratch = new Uint8Array(Math.max(len, this.scratch.length * 2, 64));
     const out = this.scratch.subarray(0, len);
@@ -408,8 +438,7 @@ export class RingConsumer extends RingMemory {
     }
     if (!KNOWN_TYPES.has(type)) this.fail(at, 'type', type, 'is not a packet type VMBus devices use (6, 7, 9, 11)');
     if ((flags & ~1) !== 0) this.fail(at + 6, 'flags', flags, 'has bits other than COMPLETION_REQUESTED (bit 0)');
-    const bytes = this.view(at, len8 * 8);
-    return (this.current = { bytes, offset: at, type, offset8, len8, flags });
+    return (this.current = new LazyPacketView(this, at, type, offset8, len8, flags));
   }
 
   /** hv_pkt_iter_first as Linux 6.1 does it: clamp instead of reject, always copy. */
