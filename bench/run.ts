@@ -6,8 +6,9 @@
 import { formatResult, runCase, type BenchSuite, type CaseResult } from './harness.js';
 import { suite as wire } from './wire.js';
 import { suite as ring } from './ring.js';
+import { suite as rss } from './rss.js';
 
-const suites: BenchSuite[] = [wire, ring];
+const suites: BenchSuite[] = [wire, ring, rss];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

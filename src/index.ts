@@ -2,8 +2,10 @@
  * netvsc-sim: a byte-accurate simulator of Hyper-V's synthetic network card as Linux `hv_netvsc`
  * sees it. Every message crosses a VMBus ring as the bytes the kernel lays out.
  *
- * The floors, bottom up: `wire` (struct declarations and codecs), `vmbus` (rings, packets).
+ * The floors, bottom up: `wire` (struct declarations and codecs), `vmbus` (rings, packets), `rss` (Toeplitz hash,
+ * indirection tables).
  * @module
  */
 export * from './wire/index.js';
 export * from './vmbus/index.js';
+export * from './rss/index.js';

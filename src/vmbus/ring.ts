@@ -267,9 +267,10 @@ export class RingProducer extends RingMemory {
    *   written), `RING_PACKET` when the packet is shorter than a descriptor or not a multiple of 8.
    */
   write(packet: Uint8Array | readonly Uint8Array[]): RingWriteResult {
+    const single = packet instanceof Uint8Array;
     let len = 0;
-    if (packet instanceof Uint8Array) len = packet.length;
-    else for (const p of packet) len += p.length;
+    if (single) len = packet.length;
+    else for (let i = 0; i < packet.length; i++) len += packet[i]!.length;
     if (len < PACKET_DESCRIPTOR_SIZE || len % 8 !== 0) {
       throw new ProtocolError('RING_PACKET', 'a ring packet must be at least 16 bytes and a multiple of 8', {
         struct: 'vmpacket_descriptor',
@@ -284,8 +285,8 @@ export class RingProducer extends RingMemory {
     if (available <= total) return { ok: false, error: 'EAGAIN', needed: total, available };
 
     let at = w;
-    if (packet instanceof Uint8Array) at = this.copyIn(packet, at);
-    else for (const p of packet) at = this.copyIn(p, at);
+    if (single) at = this.copyIn(packet, at);
+    else for (let i = 0; i < packet.length; i++) at = this.copyIn(packet[i]!, at);
     // Trailer: u64 (old write_index << 32): four zero bytes, then the start offset (LE).
     const data = this.data;
     data[at] = 0;

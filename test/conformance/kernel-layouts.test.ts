@@ -45,7 +45,7 @@ function isStructCodec(x: unknown): x is StructCodec<unknown> {
   return !!x && typeof x === 'object' && 'layout' in x && 'declaration' in x && 'size' in x;
 }
 
-const codecs = Object.values(lib).filter(isStructCodec);
+const codecs: StructCodec<unknown>[] = Object.values(lib as Record<string, unknown>).filter(isStructCodec);
 const seen = new Set<string>();
 const unique = codecs.filter((c) => (seen.has(c.name) ? false : (seen.add(c.name), true)));
 
