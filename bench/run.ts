@@ -7,8 +7,9 @@ import { formatResult, runCase, type BenchSuite, type CaseResult } from './harne
 import { suite as wire } from './wire.js';
 import { suite as ring } from './ring.js';
 import { suite as rss } from './rss.js';
+import { suite as nvsp } from './nvsp.js';
 
-const suites: BenchSuite[] = [wire, ring, rss];
+const suites: BenchSuite[] = [wire, ring, rss, nvsp];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

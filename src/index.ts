@@ -8,4 +8,5 @@
  */
 export * from './wire/index.js';
 export * from './vmbus/index.js';
+export * from './protocol/index.js';
 export * from './rss/index.js';

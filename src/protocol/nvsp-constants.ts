@@ -110,48 +110,64 @@ export const NVSP_MSG6_TYPE_PD_API = 135;
 export const NVSP_MSG6_TYPE_PD_POST_BATCH = 136;
 export const NVSP_MSG6_MAX = 136;
 
-const MSG_TYPE_NAMES: ReadonlyMap<number, string> = new Map([
-  [0, 'NVSP_MSG_TYPE_NONE'],
-  [1, 'NVSP_MSG_TYPE_INIT'],
-  [2, 'NVSP_MSG_TYPE_INIT_COMPLETE'],
-  [100, 'NVSP_MSG1_TYPE_SEND_NDIS_VER'],
-  [101, 'NVSP_MSG1_TYPE_SEND_RECV_BUF'],
-  [102, 'NVSP_MSG1_TYPE_SEND_RECV_BUF_COMPLETE'],
-  [103, 'NVSP_MSG1_TYPE_REVOKE_RECV_BUF'],
-  [104, 'NVSP_MSG1_TYPE_SEND_SEND_BUF'],
-  [105, 'NVSP_MSG1_TYPE_SEND_SEND_BUF_COMPLETE'],
-  [106, 'NVSP_MSG1_TYPE_REVOKE_SEND_BUF'],
-  [107, 'NVSP_MSG1_TYPE_SEND_RNDIS_PKT'],
-  [108, 'NVSP_MSG1_TYPE_SEND_RNDIS_PKT_COMPLETE'],
-  [109, 'NVSP_MSG2_TYPE_SEND_CHIMNEY_DELEGATED_BUF'],
-  [110, 'NVSP_MSG2_TYPE_SEND_CHIMNEY_DELEGATED_BUF_COMP'],
-  [111, 'NVSP_MSG2_TYPE_REVOKE_CHIMNEY_DELEGATED_BUF'],
-  [112, 'NVSP_MSG2_TYPE_RESUME_CHIMNEY_RX_INDICATION'],
-  [113, 'NVSP_MSG2_TYPE_TERMINATE_CHIMNEY'],
-  [114, 'NVSP_MSG2_TYPE_TERMINATE_CHIMNEY_COMP'],
-  [115, 'NVSP_MSG2_TYPE_INDICATE_CHIMNEY_EVENT'],
-  [116, 'NVSP_MSG2_TYPE_SEND_CHIMNEY_PKT'],
-  [117, 'NVSP_MSG2_TYPE_SEND_CHIMNEY_PKT_COMP'],
-  [118, 'NVSP_MSG2_TYPE_POST_CHIMNEY_RECV_REQ'],
-  [119, 'NVSP_MSG2_TYPE_POST_CHIMNEY_RECV_REQ_COMP'],
-  [120, 'NVSP_MSG2_TYPE_ALLOC_RXBUF'],
-  [121, 'NVSP_MSG2_TYPE_ALLOC_RXBUF_COMP'],
-  [122, 'NVSP_MSG2_TYPE_FREE_RXBUF'],
-  [123, 'NVSP_MSG2_TYPE_SEND_VMQ_RNDIS_PKT'],
-  [124, 'NVSP_MSG2_TYPE_SEND_VMQ_RNDIS_PKT_COMP'],
-  [125, 'NVSP_MSG2_TYPE_SEND_NDIS_CONFIG'],
-  [126, 'NVSP_MSG2_TYPE_ALLOC_CHIMNEY_HANDLE'],
-  [127, 'NVSP_MSG2_TYPE_ALLOC_CHIMNEY_HANDLE_COMP'],
-  [128, 'NVSP_MSG4_TYPE_SEND_VF_ASSOCIATION'],
-  [129, 'NVSP_MSG4_TYPE_SWITCH_DATA_PATH'],
-  [130, 'NVSP_MSG4_TYPE_UPLINK_CONNECT_STATE_DEPRECATED'],
-  [131, 'NVSP_MSG5_TYPE_OID_QUERY_EX'],
-  [132, 'NVSP_MSG5_TYPE_OID_QUERY_EX_COMP'],
-  [133, 'NVSP_MSG5_TYPE_SUBCHANNEL'],
-  [134, 'NVSP_MSG5_TYPE_SEND_INDIRECTION_TABLE'],
-  [135, 'NVSP_MSG6_TYPE_PD_API'],
-  [136, 'NVSP_MSG6_TYPE_PD_POST_BATCH'],
-]);
+/**
+ * The kernel's message-type enum as a table (names → values), in declaration order, aliases
+ * included (NVSP_VERSION_MSG_START, NVSP_MSG*_MAX). Equal to BTF `enum@NVSP_MSG_TYPE_NONE`.
+ */
+export const NvspMsgType = Object.freeze({
+  NVSP_MSG_TYPE_NONE,
+  NVSP_MSG_TYPE_INIT,
+  NVSP_MSG_TYPE_INIT_COMPLETE,
+  NVSP_VERSION_MSG_START,
+  NVSP_MSG1_TYPE_SEND_NDIS_VER,
+  NVSP_MSG1_TYPE_SEND_RECV_BUF,
+  NVSP_MSG1_TYPE_SEND_RECV_BUF_COMPLETE,
+  NVSP_MSG1_TYPE_REVOKE_RECV_BUF,
+  NVSP_MSG1_TYPE_SEND_SEND_BUF,
+  NVSP_MSG1_TYPE_SEND_SEND_BUF_COMPLETE,
+  NVSP_MSG1_TYPE_REVOKE_SEND_BUF,
+  NVSP_MSG1_TYPE_SEND_RNDIS_PKT,
+  NVSP_MSG1_TYPE_SEND_RNDIS_PKT_COMPLETE,
+  NVSP_MSG2_TYPE_SEND_CHIMNEY_DELEGATED_BUF,
+  NVSP_MSG2_TYPE_SEND_CHIMNEY_DELEGATED_BUF_COMP,
+  NVSP_MSG2_TYPE_REVOKE_CHIMNEY_DELEGATED_BUF,
+  NVSP_MSG2_TYPE_RESUME_CHIMNEY_RX_INDICATION,
+  NVSP_MSG2_TYPE_TERMINATE_CHIMNEY,
+  NVSP_MSG2_TYPE_TERMINATE_CHIMNEY_COMP,
+  NVSP_MSG2_TYPE_INDICATE_CHIMNEY_EVENT,
+  NVSP_MSG2_TYPE_SEND_CHIMNEY_PKT,
+  NVSP_MSG2_TYPE_SEND_CHIMNEY_PKT_COMP,
+  NVSP_MSG2_TYPE_POST_CHIMNEY_RECV_REQ,
+  NVSP_MSG2_TYPE_POST_CHIMNEY_RECV_REQ_COMP,
+  NVSP_MSG2_TYPE_ALLOC_RXBUF,
+  NVSP_MSG2_TYPE_ALLOC_RXBUF_COMP,
+  NVSP_MSG2_TYPE_FREE_RXBUF,
+  NVSP_MSG2_TYPE_SEND_VMQ_RNDIS_PKT,
+  NVSP_MSG2_TYPE_SEND_VMQ_RNDIS_PKT_COMP,
+  NVSP_MSG2_TYPE_SEND_NDIS_CONFIG,
+  NVSP_MSG2_TYPE_ALLOC_CHIMNEY_HANDLE,
+  NVSP_MSG2_TYPE_ALLOC_CHIMNEY_HANDLE_COMP,
+  NVSP_MSG2_MAX,
+  NVSP_MSG4_TYPE_SEND_VF_ASSOCIATION,
+  NVSP_MSG4_TYPE_SWITCH_DATA_PATH,
+  NVSP_MSG4_TYPE_UPLINK_CONNECT_STATE_DEPRECATED,
+  NVSP_MSG4_MAX,
+  NVSP_MSG5_TYPE_OID_QUERY_EX,
+  NVSP_MSG5_TYPE_OID_QUERY_EX_COMP,
+  NVSP_MSG5_TYPE_SUBCHANNEL,
+  NVSP_MSG5_TYPE_SEND_INDIRECTION_TABLE,
+  NVSP_MSG5_MAX,
+  NVSP_MSG6_TYPE_PD_API,
+  NVSP_MSG6_TYPE_PD_POST_BATCH,
+  NVSP_MSG6_MAX,
+});
+
+/** Value → name, preferring the message-type name over aliases (…_MAX, NVSP_VERSION_MSG_START). */
+const MSG_TYPE_NAMES: ReadonlyMap<number, string> = new Map(
+  Object.entries(NvspMsgType)
+    .filter(([name]) => !name.endsWith('_MAX') && name !== 'NVSP_VERSION_MSG_START')
+    .map(([name, value]) => [value, name]),
+);
 
 /** The kernel's constant name of an NVSP message type (`NVSP_MSG5_TYPE_SUBCHANNEL`), or `undefined`. */
 export function nvspMsgTypeName(msgType: number): string | undefined {
@@ -172,17 +188,20 @@ export const NVSP_STAT_BUSY = 6;
 export const NVSP_STAT_PROTOCOL_UNSUPPORTED = 7;
 export const NVSP_STAT_MAX = 8;
 
-const STATUS_NAMES: readonly string[] = [
-  'NVSP_STAT_NONE',
-  'NVSP_STAT_SUCCESS',
-  'NVSP_STAT_FAIL',
-  'NVSP_STAT_PROTOCOL_TOO_NEW',
-  'NVSP_STAT_PROTOCOL_TOO_OLD',
-  'NVSP_STAT_INVALID_RNDIS_PKT',
-  'NVSP_STAT_BUSY',
-  'NVSP_STAT_PROTOCOL_UNSUPPORTED',
-  'NVSP_STAT_MAX',
-];
+/** The kernel's status enum as a table; equal to BTF `enum@NVSP_STAT_NONE`. */
+export const NvspStat = Object.freeze({
+  NVSP_STAT_NONE,
+  NVSP_STAT_SUCCESS,
+  NVSP_STAT_FAIL,
+  NVSP_STAT_PROTOCOL_TOO_NEW,
+  NVSP_STAT_PROTOCOL_TOO_OLD,
+  NVSP_STAT_INVALID_RNDIS_PKT,
+  NVSP_STAT_BUSY,
+  NVSP_STAT_PROTOCOL_UNSUPPORTED,
+  NVSP_STAT_MAX,
+});
+
+const STATUS_NAMES: readonly string[] = Object.keys(NvspStat);
 
 /** The kernel's constant name of an NVSP status (`NVSP_STAT_SUCCESS`), or `undefined`. */
 export function nvspStatusName(status: number): string | undefined {
@@ -196,10 +215,14 @@ export function nvspStatusName(status: number): string | undefined {
 export const NVSP_SUBCHANNEL_NONE = 0;
 export const NVSP_SUBCHANNEL_ALLOCATE = 1;
 export const NVSP_SUBCHANNEL_MAX = 2;
+/** `enum nvsp_subchannel_operation` as a table (equal to its BTF enum). */
+export const NvspSubchannelOperation = Object.freeze({ NVSP_SUBCHANNEL_NONE, NVSP_SUBCHANNEL_ALLOCATE, NVSP_SUBCHANNEL_MAX });
 
 export const NVSP_DATAPATH_SYNTHETIC = 0;
 export const NVSP_DATAPATH_VF = 1;
 export const NVSP_DATAPATH_MAX = 2;
+/** `enum nvsp_vm_datapath` as a table (equal to its BTF enum). */
+export const NvspVmDatapath = Object.freeze({ NVSP_DATAPATH_SYNTHETIC, NVSP_DATAPATH_VF, NVSP_DATAPATH_MAX });
 
 export const PD_API_OP_CONFIG = 1;
 export const PD_API_OP_SW_DATAPATH = 2;
@@ -211,6 +234,19 @@ export const PD_API_OP_FREE_QUEUE = 7;
 export const PD_API_OP_ALLOC_COM_BUF = 8;
 export const PD_API_OP_FREE_COM_BUF = 9;
 export const PD_API_OP_MAX = 10;
+/** `enum nvsp_6_pd_api_op` as a table (not in BTF: the compiled module never uses it). */
+export const NvspPdApiOp = Object.freeze({
+  PD_API_OP_CONFIG,
+  PD_API_OP_SW_DATAPATH,
+  PD_API_OP_OPEN_PROVIDER,
+  PD_API_OP_CLOSE_PROVIDER,
+  PD_API_OP_CREATE_QUEUE,
+  PD_API_OP_FLUSH_QUEUE,
+  PD_API_OP_FREE_QUEUE,
+  PD_API_OP_ALLOC_COM_BUF,
+  PD_API_OP_FREE_COM_BUF,
+  PD_API_OP_MAX,
+});
 
 // ---------------------------------------------------------------------------------------------
 // NDIS_CONFIG capability bits. Source: hyperv_net.h struct nvsp_2_vsc_capability (a u64 whose
@@ -238,8 +274,6 @@ export const NETVSC_RECEIVE_BUFFER_ID = 0xcafe;
 export const NETVSC_SEND_BUFFER_ID = 0;
 /** `send_buf_section_index` meaning "not in the send buffer" (NETVSC_INVALID_INDEX, -1 as u32). */
 export const NETVSC_INVALID_INDEX = 0xffffffff;
-/** Entries in the send indirection table (VRSS_SEND_TAB_SIZE). */
-export const VRSS_SEND_TAB_SIZE = 16;
 /** SEND_RNDIS_PKT.channel_type for data packets (RMC_DATA, netvsc.c comment). */
 export const NVSP_CHANNEL_TYPE_DATA = 0;
 /** SEND_RNDIS_PKT.channel_type for RNDIS control messages (RMC_CONTROL). */

@@ -9,14 +9,12 @@
  * Declaration conventions a layout comparison has to know about:
  * - C bitfield words (`nvsp_6_pd_buf`, `nvsp_6_pd_batch_msg`) are declared as one `u16` named
  *   `flags`; the bits are decoded at message level (see `nvsp.ts`).
- * - `nvsp_2_vsc_capability` holds an anonymous union of a `u64 data` and the bitfields; it is
- *   declared as the `u64 data` member.
- * - Anonymous union members (`nvsp_6_pd_api_req`, `nvsp_6_pd_api_comp`, `nvsp_message.msg` is
- *   named) are declared as `bytes` named `anon_union`; the union's variants, anonymous structs in
- *   the kernel, are codecs named `<struct>__<member>` (listed in {@link NVSP_ANONYMOUS_STRUCTS}).
- * - `nvsp_5_oid_query_ex` and `nvsp_5_oid_query_ex_comp` are not kernel structs (Linux has no
- *   layout for message types 131/132); they follow openvmm protocol.rs (listed in
- *   {@link NVSP_NON_KERNEL_STRUCTS}).
+ * - `nvsp_2_send_ndis_config.capability` (a struct holding an anonymous union of `u64 data` and the
+ *   bitfields) is declared as a plain u64.
+ * - `nvsp_6_pd_api_req` / `nvsp_6_pd_api_comp` are an op (and status) followed by an anonymous
+ *   union of anonymous structs, which a sequential declaration cannot express; their members are
+ *   codecs grouped in {@link NVSP_6_PD_API_REQ_MEMBERS} / {@link NVSP_6_PD_API_COMP_MEMBERS}.
+ * - Codecs without a BTF struct of their name are listed in {@link NVSP_NOT_IN_BTF}.
  *
  * @module
  */
@@ -94,15 +92,13 @@ export const nvsp_1_message_send_rndis_packet_complete = struct('nvsp_1_message_
   u32('status'),
 ]);
 
-// Layout: hyperv_net.h struct nvsp_2_vsc_capability (anonymous union of `u64 data` and bitfields;
-// bit masks in NVSP_2_VSC_CAPABILITY)
-export const nvsp_2_vsc_capability = struct('nvsp_2_vsc_capability', [u64('data')]);
-
-// Layout: hyperv_net.h struct nvsp_2_send_ndis_config
+// Layout: hyperv_net.h struct nvsp_2_send_ndis_config. `capability` is a struct
+// nvsp_2_vsc_capability in the kernel: an anonymous union of `u64 data` and the one-bit fields, so
+// it is declared here as that u64 (bit masks: NVSP_2_VSC_CAPABILITY).
 export const nvsp_2_send_ndis_config = struct('nvsp_2_send_ndis_config', [
   u32('mtu'),
   reserved('reserved', 4),
-  nested('capability', nvsp_2_vsc_capability),
+  u64('capability'),
 ]);
 
 // Layout: hyperv_net.h struct nvsp_2_alloc_rxbuf
@@ -154,18 +150,18 @@ export const nvsp_5_send_indirect_table = struct('nvsp_5_send_indirect_table', [
 export const grp_affinity = struct('grp_affinity', [u64('mask'), u16('grp'), reserved('reserved', 6)]);
 
 // Layouts: hyperv_net.h struct nvsp_6_pd_api_req, the anonymous packed structs of its union.
-export const nvsp_6_pd_api_req__config = struct('nvsp_6_pd_api_req__config', [
+const nvsp_6_pd_api_req__config = struct('nvsp_6_pd_api_req__config', [
   u64('mmio_pa'),
   u32('mmio_len'),
   u16('num_subchn'),
 ]);
-export const nvsp_6_pd_api_req__sw_dpath = struct('nvsp_6_pd_api_req__sw_dpath', [
+const nvsp_6_pd_api_req__sw_dpath = struct('nvsp_6_pd_api_req__sw_dpath', [
   u8('host_dpath_is_pd'),
   u8('guest_pd_enabled'),
 ]);
-export const nvsp_6_pd_api_req__open_prov = struct('nvsp_6_pd_api_req__open_prov', [u32('prov_id'), u32('flag')]);
-export const nvsp_6_pd_api_req__cls_prov = struct('nvsp_6_pd_api_req__cls_prov', [u32('prov_id')]);
-export const nvsp_6_pd_api_req__cr_q = struct('nvsp_6_pd_api_req__cr_q', [
+const nvsp_6_pd_api_req__open_prov = struct('nvsp_6_pd_api_req__open_prov', [u32('prov_id'), u32('flag')]);
+const nvsp_6_pd_api_req__cls_prov = struct('nvsp_6_pd_api_req__cls_prov', [u32('prov_id')]);
+const nvsp_6_pd_api_req__cr_q = struct('nvsp_6_pd_api_req__cr_q', [
   u32('prov_id'),
   u16('q_id'),
   u16('q_size'),
@@ -174,14 +170,14 @@ export const nvsp_6_pd_api_req__cr_q = struct('nvsp_6_pd_api_req__cr_q', [
   u32('recv_data_len'),
   nested('affy', grp_affinity),
 ]);
-export const nvsp_6_pd_api_req__del_q = struct('nvsp_6_pd_api_req__del_q', [u32('prov_id'), u16('q_id')]);
-export const nvsp_6_pd_api_req__flush_q = struct('nvsp_6_pd_api_req__flush_q', [u32('prov_id'), u16('q_id')]);
-export const nvsp_6_pd_api_req__alloc_com_buf = struct('nvsp_6_pd_api_req__alloc_com_buf', [
+const nvsp_6_pd_api_req__del_q = struct('nvsp_6_pd_api_req__del_q', [u32('prov_id'), u16('q_id')]);
+const nvsp_6_pd_api_req__flush_q = struct('nvsp_6_pd_api_req__flush_q', [u32('prov_id'), u16('q_id')]);
+const nvsp_6_pd_api_req__alloc_com_buf = struct('nvsp_6_pd_api_req__alloc_com_buf', [
   u32('len'),
   u32('pf_node'),
   u16('region_id'),
 ]);
-export const nvsp_6_pd_api_req__free_com_buf = struct('nvsp_6_pd_api_req__free_com_buf', [
+const nvsp_6_pd_api_req__free_com_buf = struct('nvsp_6_pd_api_req__free_com_buf', [
   u32('len'),
   u64('pa'),
   u32('pf_node'),
@@ -189,27 +185,40 @@ export const nvsp_6_pd_api_req__free_com_buf = struct('nvsp_6_pd_api_req__free_c
   u8('cache_type'),
 ]);
 
-/** Size of the anonymous union in `nvsp_6_pd_api_req` (its largest member, `cr_q`). */
-const PD_REQ_UNION_SIZE = 30;
-// Layout: hyperv_net.h struct nvsp_6_pd_api_req (packed: 34 bytes)
-export const nvsp_6_pd_api_req = struct('nvsp_6_pd_api_req', [u32('op'), bytes('anon_union', PD_REQ_UNION_SIZE)]);
+/**
+ * The members of the anonymous union in `struct nvsp_6_pd_api_req` (after its u32 `op`), keyed by
+ * the kernel's member names. Offsets in each codec count from the start of the union.
+ */
+export const NVSP_6_PD_API_REQ_MEMBERS = Object.freeze({
+  config: nvsp_6_pd_api_req__config,
+  sw_dpath: nvsp_6_pd_api_req__sw_dpath,
+  open_prov: nvsp_6_pd_api_req__open_prov,
+  cls_prov: nvsp_6_pd_api_req__cls_prov,
+  cr_q: nvsp_6_pd_api_req__cr_q,
+  del_q: nvsp_6_pd_api_req__del_q,
+  flush_q: nvsp_6_pd_api_req__flush_q,
+  alloc_com_buf: nvsp_6_pd_api_req__alloc_com_buf,
+  free_com_buf: nvsp_6_pd_api_req__free_com_buf,
+});
+/** sizeof(struct nvsp_6_pd_api_req): op + the union (its largest member, `cr_q`, is 30). */
+export const NVSP_6_PD_API_REQ_SIZE = 34;
 
 // Layouts: hyperv_net.h struct nvsp_6_pd_api_comp, the anonymous packed structs of its union.
-export const nvsp_6_pd_api_comp__config = struct('nvsp_6_pd_api_comp__config', [
+const nvsp_6_pd_api_comp__config = struct('nvsp_6_pd_api_comp__config', [
   u16('num_pd_q'),
   u8('num_rss_q'),
   u8('is_supported'),
   u8('is_enabled'),
 ]);
-export const nvsp_6_pd_api_comp__open_prov = struct('nvsp_6_pd_api_comp__open_prov', [u32('prov_id')]);
-export const nvsp_6_pd_api_comp__cr_q = struct('nvsp_6_pd_api_comp__cr_q', [
+const nvsp_6_pd_api_comp__open_prov = struct('nvsp_6_pd_api_comp__open_prov', [u32('prov_id')]);
+const nvsp_6_pd_api_comp__cr_q = struct('nvsp_6_pd_api_comp__cr_q', [
   u32('prov_id'),
   u16('q_id'),
   u16('q_size'),
   u32('recv_data_len'),
   nested('affy', grp_affinity),
 ]);
-export const nvsp_6_pd_api_comp__alloc_com_buf = struct('nvsp_6_pd_api_comp__alloc_com_buf', [
+const nvsp_6_pd_api_comp__alloc_com_buf = struct('nvsp_6_pd_api_comp__alloc_com_buf', [
   u64('pa'),
   u32('len'),
   u32('pf_node'),
@@ -217,25 +226,29 @@ export const nvsp_6_pd_api_comp__alloc_com_buf = struct('nvsp_6_pd_api_comp__all
   u8('cache_type'),
 ]);
 
-/** Size of the anonymous union in `nvsp_6_pd_api_comp` (its largest member, `cr_q`). */
-const PD_COMP_UNION_SIZE = 28;
-// Layout: hyperv_net.h struct nvsp_6_pd_api_comp (packed: 36 bytes, which makes nvsp_message 40)
-export const nvsp_6_pd_api_comp = struct('nvsp_6_pd_api_comp', [
-  u32('op'),
-  u32('status'),
-  bytes('anon_union', PD_COMP_UNION_SIZE),
-]);
+/**
+ * The members of the anonymous union in `struct nvsp_6_pd_api_comp` (after `op` and `status`),
+ * keyed by the kernel's member names. Offsets in each codec count from the start of the union.
+ */
+export const NVSP_6_PD_API_COMP_MEMBERS = Object.freeze({
+  config: nvsp_6_pd_api_comp__config,
+  open_prov: nvsp_6_pd_api_comp__open_prov,
+  cr_q: nvsp_6_pd_api_comp__cr_q,
+  alloc_com_buf: nvsp_6_pd_api_comp__alloc_com_buf,
+});
+/** sizeof(struct nvsp_6_pd_api_comp): op + status + the union (largest member `cr_q`, 28) — the reason nvsp_message is 40. */
+export const NVSP_6_PD_API_COMP_SIZE = 36;
 
 // Layout: hyperv_net.h struct nvsp_6_pd_buf (u16 bitfield word: is_partial bit 0, reserved 1..15)
 export const nvsp_6_pd_buf = struct('nvsp_6_pd_buf', [u32('region_offset'), u16('region_id'), u16('flags')]);
 
 // Layout: hyperv_net.h struct nvsp_6_pd_batch_msg (starts with its own header; u16 bitfield word:
-// guest2host bit 0, is_recv bit 1, reserved 2..15; flexible pd_buf[] at 8)
+// guest2host bit 0, is_recv bit 1, reserved 2..15). The flexible pd_buf[] at 8 is not declared
+// here: the message codec reads `count` of them.
 export const nvsp_6_pd_batch_msg = struct('nvsp_6_pd_batch_msg', [
   nested('hdr', nvsp_message_header),
   u16('count'),
   u16('flags'),
-  array('pd_buf', nvsp_6_pd_buf, 0),
 ]);
 
 /** sizeof(union nvsp_all_messages) in 6.1.192 (its largest member is the v6 PD completion). */
@@ -250,25 +263,17 @@ export const nvsp_message = struct('nvsp_message', [
 // sender; the 8-byte receive completion Linux sends in a VM_PKT_COMP)
 export const recv_comp_msg = struct('recv_comp_msg', [nested('hdr', nvsp_message_header), u32('status')]);
 
-/** Codec names here that are anonymous structs in the kernel (no BTF name to compare with). */
-export const NVSP_ANONYMOUS_STRUCTS: readonly string[] = Object.freeze([
-  'nvsp_6_pd_api_req__config',
-  'nvsp_6_pd_api_req__sw_dpath',
-  'nvsp_6_pd_api_req__open_prov',
-  'nvsp_6_pd_api_req__cls_prov',
-  'nvsp_6_pd_api_req__cr_q',
-  'nvsp_6_pd_api_req__del_q',
-  'nvsp_6_pd_api_req__flush_q',
-  'nvsp_6_pd_api_req__alloc_com_buf',
-  'nvsp_6_pd_api_req__free_com_buf',
-  'nvsp_6_pd_api_comp__config',
-  'nvsp_6_pd_api_comp__open_prov',
-  'nvsp_6_pd_api_comp__cr_q',
-  'nvsp_6_pd_api_comp__alloc_com_buf',
-]);
-
-/** Codec names here that have no Linux struct at all (layouts from openvmm). */
-export const NVSP_NON_KERNEL_STRUCTS: readonly string[] = Object.freeze(['nvsp_5_oid_query_ex', 'nvsp_5_oid_query_ex_comp']);
+/**
+ * Codecs here that have no struct of that name in the compiled kernel's BTF, with why: a layout
+ * comparison checks their size against the spec instead.
+ */
+export const NVSP_NOT_IN_BTF: Readonly<Record<string, { readonly size: number; readonly why: string }>> = Object.freeze({
+  nvsp_6_pd_buf: { size: 8, why: 'hyperv_net.h declares it; hv_netvsc.ko never uses it, so BTF omits it (spec §2.5)' },
+  nvsp_6_pd_batch_msg: { size: 8, why: 'hyperv_net.h declares it; unused, so not in BTF (spec §2.5; flexible pd_buf[] at 8)' },
+  recv_comp_msg: { size: 8, why: 'local to netvsc.c send_recv_completions, not a header type (spec §2.4)' },
+  nvsp_5_oid_query_ex: { size: 8, why: 'no Linux struct; openvmm protocol.rs Message5OidQueryEx' },
+  nvsp_5_oid_query_ex_comp: { size: 8, why: 'no Linux struct; openvmm protocol.rs Message5OidQueryExComplete' },
+});
 
 /** Value of one receive-buffer section. */
 export type NvspReceiveBufferSection = ValueOf<typeof nvsp_1_receive_buffer_section>;

@@ -57,7 +57,8 @@ export interface Field<N extends string = string, T = unknown> {
 /** Any field declaration. */
 export type AnyField = Field<string, any>;
 
-type ScalarValue<S extends ScalarType> = S extends 'u64' ? bigint : number;
+/** The value type of a scalar field: `bigint` for u64, `number` otherwise. */
+export type ScalarValue<S extends ScalarType> = S extends 'u64' ? bigint : number;
 
 /** The value type a declaration describes. */
 export type StructValue<Fs extends readonly AnyField[]> = {

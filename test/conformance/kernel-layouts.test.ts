@@ -31,6 +31,7 @@ const layouts: Layouts = JSON.parse(readFileSync(new URL('../../fixtures/kernel/
 
 /** Declared structs that the compiled modules do not carry, with their size from shared/spec. */
 const NOT_IN_BTF: Record<string, { size: number; why: string }> = {
+  ...(lib.NVSP_NOT_IN_BTF as Record<string, { size: number; why: string }>),
   vmdata_gpa_direct: { size: 32, why: 'vmbus.md §2.6: declared in hyperv.h, unused by the modules' },
   hv_multipage_buffer: { size: 264, why: 'vmbus.md §2.5: unused by the 6.1.192 modules' },
   vmbus_channel_packet_multipage_buffer: { size: 288, why: 'vmbus.md §2.5: unused by the 6.1.192 modules' },
@@ -39,6 +40,10 @@ const NOT_IN_BTF: Record<string, { size: number; why: string }> = {
 /** Kernel enum → our exported table of the same enumerators. */
 const ENUMS: Record<string, string> = {
   vmbus_packet_type: 'VmbusPacketType',
+  'enum@NVSP_MSG_TYPE_NONE': 'NvspMsgType',
+  'enum@NVSP_STAT_NONE': 'NvspStat',
+  nvsp_subchannel_operation: 'NvspSubchannelOperation',
+  nvsp_vm_datapath: 'NvspVmDatapath',
 };
 
 function isStructCodec(x: unknown): x is StructCodec<unknown> {

@@ -1,0 +1,6 @@
+/**
+ * Floor 3: the protocols inside VMBus packets — NVSP (all versions), RNDIS, OIDs, NDIS objects and
+ * per-packet info. Pure codecs and constants, no state.
+ * @module
+ */
+export * from './nvsp.js';
