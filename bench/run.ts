@@ -8,8 +8,9 @@ import { suite as wire } from './wire.js';
 import { suite as ring } from './ring.js';
 import { suite as rss } from './rss.js';
 import { suite as nvsp } from './nvsp.js';
+import { suite as rndis } from './rndis.js';
 
-const suites: BenchSuite[] = [wire, ring, rss, nvsp];
+const suites: BenchSuite[] = [wire, ring, rss, nvsp, rndis];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

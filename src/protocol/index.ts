@@ -4,3 +4,8 @@
  * @module
  */
 export * from './nvsp.js';
+export * from './oids.js';
+export * from './rndis.js';
+export * from './rndis-builders.js';
+export * from './ndis.js';
+export * from './ppi.js';

@@ -151,6 +151,8 @@ export interface Region {
   readonly length: number;
   /** Position of the offset field in the caller's buffer (for the error's `offset`). */
   readonly at: number;
+  /** Position of the length field, where an encoder needs it (same origin as `at`). */
+  readonly lengthAt?: number;
 }
 
 /**

@@ -44,6 +44,9 @@ const ENUMS: Record<string, string> = {
   'enum@NVSP_STAT_NONE': 'NvspStat',
   nvsp_subchannel_operation: 'NvspSubchannelOperation',
   nvsp_vm_datapath: 'NvspVmDatapath',
+  ndis_per_pkt_info_type: 'NdisPerPktInfoType',
+  rndis_per_pkt_info_interal_type: 'RndisPerPktInfoInternalType',
+  rndis_device_state: 'RndisDeviceState',
 };
 
 function isStructCodec(x: unknown): x is StructCodec<unknown> {
