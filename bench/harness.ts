@@ -49,6 +49,11 @@ function timeLoop(fn: () => unknown, iterations: number): number {
   return performance.now() - t0;
 }
 
+function warmUp(fn: () => unknown, budgetMs: number): void {
+  const t0 = performance.now();
+  for (let i = 0; i < 1000 && performance.now() - t0 < budgetMs; i++) sink = fn();
+}
+
 /** Iterations that take about `targetMs`. */
 function calibrate(fn: () => unknown, targetMs: number): number {
   let n = 1;
@@ -75,9 +80,10 @@ export interface RunOptions {
 export function runCase(suite: string, c: BenchCase, opts: RunOptions = {}): CaseResult {
   const sampleMs = opts.sampleMs ?? 40;
   const rounds = opts.rounds ?? 7;
-  // warm up both sides so the JIT has settled before anything counts
-  timeLoop(c.baseline, 1000);
-  timeLoop(c.subject, 1000);
+  // warm up both sides so the JIT has settled before anything counts: up to 1000 calls or about
+  // five samples' worth of time, whichever comes first (some cases allocate megabytes per call)
+  warmUp(c.baseline, sampleMs * 5);
+  warmUp(c.subject, sampleMs * 5);
   const nb = calibrate(c.baseline, sampleMs);
   const ns = calibrate(c.subject, sampleMs);
   const b: number[] = [];

@@ -9,8 +9,9 @@ import { suite as ring } from './ring.js';
 import { suite as rss } from './rss.js';
 import { suite as nvsp } from './nvsp.js';
 import { suite as rndis } from './rndis.js';
+import { suite as bus } from './bus.js';
 
-const suites: BenchSuite[] = [wire, ring, rss, nvsp, rndis];
+const suites: BenchSuite[] = [wire, ring, rss, nvsp, rndis, bus];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

@@ -10,3 +10,4 @@ export * from './wire/index.js';
 export * from './vmbus/index.js';
 export * from './protocol/index.js';
 export * from './rss/index.js';
+export * from './ethtool/index.js';

@@ -96,3 +96,24 @@ export function deviceClassOf(ifType: string): string {
   if (VMBUS_UNSUPPORTED_CLASSES.includes(t)) return 'UNKNOWN';
   return VMBUS_DEVICE_CLASSES.find((c) => c.guid === t)?.name ?? 'UNKNOWN';
 }
+
+/** `enum vmbus_device_type` (include/linux/hyperv.h): the index of a class in {@link VMBUS_DEVICE_CLASSES}. */
+export const VmbusDeviceType = {
+  HV_IDE: 0,
+  HV_SCSI: 1,
+  HV_FC: 2,
+  HV_NIC: 3,
+  HV_ND: 4,
+  HV_PCIE: 5,
+  HV_FB: 6,
+  HV_KBD: 7,
+  HV_MOUSE: 8,
+  HV_KVP: 9,
+  HV_TS: 10,
+  HV_HB: 11,
+  HV_SHUTDOWN: 12,
+  HV_FCOPY: 13,
+  HV_BACKUP: 14,
+  HV_DM: 15,
+  HV_UNKNOWN: 16,
+} as const;

@@ -156,6 +156,16 @@ export const hv_input_post_message = struct('hv_input_post_message', [
   bytes('payload', HV_MESSAGE_PAYLOAD_BYTE_COUNT),
 ]);
 
+/**
+ * Codecs declared here that the compiled 6.1.192 modules carry no BTF for, with their size from the
+ * headers (for the kernel-layout conformance suite).
+ */
+export const VMBUS_MESSAGES_NOT_IN_BTF: Readonly<Record<string, { readonly size: number; readonly why: string }>> = Object.freeze({
+  hv_message_header: { size: 16, why: 'include/asm-generic/hyperv-tlfs.h; the SynIC slot header, not in the modules\' BTF' },
+  hv_message: { size: 256, why: 'include/asm-generic/hyperv-tlfs.h; one SynIC message slot, not in the modules\' BTF' },
+  vmbus_channel_query_vmbus_version: { size: 12, why: 'include/linux/hyperv.h; declared, never used by the modules' },
+});
+
 /** Value types of the transport structs. */
 export type HvMessageHeader = ValueOf<typeof hv_message_header>;
 export type HvMessage = ValueOf<typeof hv_message>;
@@ -454,9 +464,9 @@ function checkBuffer(name: string, buf: Uint8Array, offset: number, need: number
 }
 
 /**
- * Codec of a whole GPADL_HEADER message. `decode` reads every byte from `offset` to the end of the
- * buffer as range data, so pass exactly the posted message (`buf.subarray(0, payload_size)`).
- * @throws ProtocolError `BAD_LENGTH` when the range data is not a whole number of u64 words.
+ * Codec of a whole GPADL_HEADER message. `decode` reads the whole u64 words from the fixed part to
+ * the end of the buffer as range data (pass exactly the posted message, `payload_size` bytes); a
+ * trailing partial word is ignored, as the host ignores it.
  */
 export const gpadlHeaderMessage: Codec<GpadlHeaderMessage> = {
   name: 'vmbus_channel_gpadl_header',
@@ -484,20 +494,14 @@ export const gpadlHeaderMessage: Codec<GpadlHeaderMessage> = {
   decode(buf, offset = 0) {
     const fixed = vmbus_channel_gpadl_header.decode(buf, offset);
     let p = offset + vmbus_channel_gpadl_header.size;
-    if ((buf.length - p) % 8 !== 0) {
-      throw new ProtocolError('BAD_LENGTH', 'range data is not a whole number of u64 words', {
-        struct: this.name,
-        field: 'range',
-        value: buf.length - p,
-        offset: p,
-      });
-    }
+    // a trailing partial word is ignored, as the host ignores it (openvmm Gpadl::append)
+    const end = p + ((buf.length - p) & ~7);
     const range: GpaRange[] = [];
-    while (p < buf.length) {
+    while (p < end) {
       const h = gpa_range.decode(buf, p);
       p += gpa_range.size;
       const want = gpaRangePageCount(h.byte_offset, h.byte_count);
-      const have = Math.min(want, (buf.length - p) / 8);
+      const have = Math.min(want, (end - p) / 8);
       const pfns: bigint[] = new Array(have);
       for (let i = 0; i < have; i++, p += 8) pfns[i] = readU64(buf, p);
       range.push({ byte_count: h.byte_count, byte_offset: h.byte_offset, pfns });
@@ -507,8 +511,8 @@ export const gpadlHeaderMessage: Codec<GpadlHeaderMessage> = {
 };
 
 /**
- * Codec of a whole GPADL_BODY message; `decode` reads PFNs to the end of the buffer.
- * @throws ProtocolError `BAD_LENGTH` when the PFN data is not a whole number of u64 words.
+ * Codec of a whole GPADL_BODY message; `decode` reads whole u64 PFNs to the end of the buffer (a
+ * trailing partial word is ignored).
  */
 export const gpadlBodyMessage: Codec<GpadlBodyMessage> = {
   name: 'vmbus_channel_gpadl_body',
@@ -530,15 +534,7 @@ export const gpadlBodyMessage: Codec<GpadlBodyMessage> = {
   decode(buf, offset = 0) {
     const fixed = vmbus_channel_gpadl_body.decode(buf, offset);
     const p0 = offset + vmbus_channel_gpadl_body.size;
-    if ((buf.length - p0) % 8 !== 0) {
-      throw new ProtocolError('BAD_LENGTH', 'PFN data is not a whole number of u64 words', {
-        struct: this.name,
-        field: 'pfn',
-        value: buf.length - p0,
-        offset: p0,
-      });
-    }
-    const n = (buf.length - p0) / 8;
+    const n = Math.floor((buf.length - p0) / 8); // a trailing partial word is ignored
     const pfn: bigint[] = new Array(n);
     for (let i = 0; i < n; i++) pfn[i] = readU64(buf, p0 + 8 * i);
     return { ...fixed, pfn };
@@ -647,6 +643,9 @@ type Fields<K extends ChannelMessageType> = Partial<Omit<MessageOf<K>, 'header'>
 export function makeChannelMessage<K extends ChannelMessageType>(type: K, fields: Fields<K> = {}): Extract<ChannelMessage, { type: K }> {
   const header = { msgtype: CHANNELMSG[type] };
   const codec = CHANNEL_MESSAGE_CODECS[type] as Codec<unknown> & { zero?: () => object };
+  if (codec === (vmbus_channel_message_header as Codec<unknown>)) {
+    return { type, msg: header } as unknown as Extract<ChannelMessage, { type: K }>;
+  }
   let base: object;
   if (typeof codec.zero === 'function') base = codec.zero();
   else if (type === 'CHANNELMSG_GPADL_HEADER') base = { ...vmbus_channel_gpadl_header.zero(), range: [] };
@@ -662,7 +661,9 @@ export function makeChannelMessage<K extends ChannelMessageType>(type: K, fields
  */
 export function encodeChannelMessage(m: ChannelMessage): Uint8Array {
   const expected = CHANNELMSG[m.type];
-  const header = (m.msg as { header: VmbusChannelMessageHeader }).header;
+  // header-only messages (REQUESTOFFERS, ALLOFFERS_DELIVERED, UNLOAD, UNLOAD_RESPONSE) are the header itself
+  const msg = m.msg as Partial<VmbusChannelMessageHeader> & { header?: VmbusChannelMessageHeader };
+  const header = msg.header ?? msg;
   if (header?.msgtype !== expected) {
     throw new ProtocolError('BAD_VALUE', `does not match message type ${m.type} (${expected})`, {
       struct: 'vmbus_channel_message_header',
@@ -687,8 +688,7 @@ export function encodeChannelMessage(m: ChannelMessage): Uint8Array {
  * Bytes beyond a fixed-size struct are ignored, as both Linux and Hyper-V ignore them.
  *
  * @throws ProtocolError `SHORT_BUFFER` (fewer than 8 bytes, or fewer than the type's struct);
- *   `BAD_VALUE` (type 0 or ≥ {@link CHANNELMSG_COUNT}); `BAD_LENGTH` (more than 240 bytes, or GPADL
- *   page data that is not whole u64 words).
+ *   `BAD_VALUE` (type 0 or ≥ {@link CHANNELMSG_COUNT}); `BAD_LENGTH` (more than 240 bytes).
  */
 export function decodeChannelMessage(bytes: Uint8Array): ChannelMessage {
   if (!(bytes instanceof Uint8Array)) {
