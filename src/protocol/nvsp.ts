@@ -105,11 +105,8 @@ export const NVSP_SEND_TABLE_FIXED_OFFSET = 40;
  * counts 8-byte units (65535 × 8 − 16).
  */
 export const NVSP_MAX_ENCODED_LENGTH = 65535 * 8 - 16;
-/**
- * Entries Linux requires in a send indirection table (hyperv_net.h VRSS_SEND_TAB_SIZE; the rss
- * floor exports that name).
- */
-const VRSS_SEND_TAB_SIZE = 16;
+/** Entries of the host's send indirection table (hyperv_net.h VRSS_SEND_TAB_SIZE). */
+export const VRSS_SEND_TAB_SIZE = 16;
 
 // ---------------------------------------------------------------------------------------------
 // Message values

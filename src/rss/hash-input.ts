@@ -24,32 +24,32 @@
  * @module
  */
 import { ProtocolError } from '../wire/errors.js';
+import { NDIS_HASH, NDIS_LINUX_RSS_HASHINFO } from '../protocol/ndis.js';
 import { ipAddressBytes, type IpAddressInput } from './address.js';
 import type { ToeplitzKey } from './toeplitz.js';
 
 // --- Hash information (NDIS_RECEIVE_SCALE_PARAMETERS.HashInformation) -------------------------
-// Values: drivers/net/hyperv/hyperv_net.h (6.1.192) for the first seven; the UDP ones are not in
-// Linux and come from openvmm vm/devices/net/netvsp/src/rndisprot.rs (spec §3.9).
+// The bits are declared once, in protocol/ndis.ts (NDIS_HASH, from hyperv_net.h and openvmm's
+// rndisprot.rs); these names are the flat aliases the hashing code reads best with.
 
 /** Hash-function field of the hash information (low byte). */
-export const NDIS_HASH_FUNCTION_MASK = 0x000000ff;
+export const NDIS_HASH_FUNCTION_MASK = NDIS_HASH.FUNCTION_MASK;
 /** The only hash function: Toeplitz. */
-export const NDIS_HASH_FUNC_TOEPLITZ = 0x00000001;
-export const NDIS_HASH_IPV4 = 0x00000100;
-export const NDIS_HASH_TCP_IPV4 = 0x00000200;
-export const NDIS_HASH_IPV6 = 0x00000400;
-export const NDIS_HASH_IPV6_EX = 0x00000800;
-export const NDIS_HASH_TCP_IPV6 = 0x00001000;
-export const NDIS_HASH_TCP_IPV6_EX = 0x00002000;
-export const NDIS_HASH_UDP_IPV4 = 0x00004000;
-export const NDIS_HASH_UDP_IPV6 = 0x00008000;
-export const NDIS_HASH_UDP_IPV6_EX = 0x00010000;
+export const NDIS_HASH_FUNC_TOEPLITZ = NDIS_HASH.FUNC_TOEPLITZ;
+export const NDIS_HASH_IPV4 = NDIS_HASH.IPV4;
+export const NDIS_HASH_TCP_IPV4 = NDIS_HASH.TCP_IPV4;
+export const NDIS_HASH_IPV6 = NDIS_HASH.IPV6;
+export const NDIS_HASH_IPV6_EX = NDIS_HASH.IPV6_EX;
+export const NDIS_HASH_TCP_IPV6 = NDIS_HASH.TCP_IPV6;
+export const NDIS_HASH_TCP_IPV6_EX = NDIS_HASH.TCP_IPV6_EX;
+export const NDIS_HASH_UDP_IPV4 = NDIS_HASH.UDP_IPV4;
+export const NDIS_HASH_UDP_IPV6 = NDIS_HASH.UDP_IPV6;
+export const NDIS_HASH_UDP_IPV6_EX = NDIS_HASH.UDP_IPV6_EX;
 /** Every hash-type bit above. */
 export const NDIS_HASH_TYPE_MASK = 0x0001ff00;
 
 /** The hash information Linux netvsc sends in every RSS SET: 0x1701. */
-export const NETVSC_HASH_INFO =
-  NDIS_HASH_FUNC_TOEPLITZ | NDIS_HASH_IPV4 | NDIS_HASH_TCP_IPV4 | NDIS_HASH_IPV6 | NDIS_HASH_TCP_IPV6;
+export const NETVSC_HASH_INFO = NDIS_LINUX_RSS_HASHINFO;
 
 // --- Linux netvsc's own L4-hash switches (ethtool -N rx-flow-hash), hyperv_net.h ---------------
 // These only choose how Linux hashes on *transmit* (`netvsc_get_hash`); they are not sent to the host.

@@ -30,6 +30,7 @@
  *
  * @module
  */
+import { VRSS_SEND_TAB_SIZE } from '../protocol/nvsp.js';
 import { ProtocolError } from '../wire/errors.js';
 import { NETVSC_HASH_KEYLEN } from './keys.js';
 
@@ -37,8 +38,6 @@ import { NETVSC_HASH_KEYLEN } from './keys.js';
 export const ITAB_NUM = 128;
 /** Largest receive indirection table Linux netvsc allocates (hyperv_net.h `ITAB_NUM_MAX`). */
 export const ITAB_NUM_MAX = 256;
-/** Size of the host-provided send indirection table (hyperv_net.h `VRSS_SEND_TAB_SIZE`). */
-export const VRSS_SEND_TAB_SIZE = 16;
 /** Bytes per indirection table entry on the wire (u32; spec §3.10). */
 export const INDIRECTION_ENTRY_BYTES = 4;
 

@@ -190,7 +190,9 @@ class RingMemory {
 
   protected u16At(at: number): number {
     const d = this.dataSize;
-    return this.data[at % d]! | (this.data[(at + 1) % d]! << 8);
+    const data = this.data;
+    if (at + 1 < d) return data[at]! | (data[at + 1]! << 8);
+    return data[at % d]! | (data[(at + 1) % d]! << 8);
   }
 }
 
@@ -340,7 +342,8 @@ class LazyPacketView implements RingPacketView {
 }
 
 /** Packet types a strict reader accepts (the four openvmm accepts; Linux uses no others). */
-const KNOWN_TYPES = new Set([6, 7, 9, 11]);
+/** Bit n set for each accepted type n: 6, 7, 9, 11. */
+const KNOWN_TYPES = (1 << 6) | (1 << 7) | (1 << 9) | (1 << 11);
 
 /** How a {@link RingConsumer} treats malformed packets. */
 export type RingReadMode =
@@ -437,7 +440,7 @@ export class RingConsumer extends RingMemory {
     if (len8 * 8 + VMBUS_PKT_TRAILER > avail) {
       this.fail(at + 4, 'len8', len8, `says ${len8 * 8} bytes + trailer but only ${avail} are available`);
     }
-    if (!KNOWN_TYPES.has(type)) this.fail(at, 'type', type, 'is not a packet type VMBus devices use (6, 7, 9, 11)');
+    if (type > 15 || ((KNOWN_TYPES >>> type) & 1) === 0) this.fail(at, 'type', type, 'is not a packet type VMBus devices use (6, 7, 9, 11)');
     if ((flags & ~1) !== 0) this.fail(at + 6, 'flags', flags, 'has bits other than COMPLETION_REQUESTED (bit 0)');
     return (this.current = new LazyPacketView(this, at, type, offset8, len8, flags));
   }

@@ -20,7 +20,7 @@ const imports = (file: string) =>
   [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
 
 /** Floor numbers from ARCHITECTURE.md; trace/ and testing/ sit beside the stack and may use any floor below bin. */
-const FLOOR: Record<string, number> = { wire: 1, vmbus: 2, protocol: 3, rss: 4, guest: 5, host: 5, sim: 6, ethtool: 7, trace: 7.5, testing: 7.5, bin: 8 };
+const FLOOR: Record<string, number> = { wire: 1, vmbus: 2, protocol: 3, rss: 4, guest: 5, host: 5, sim: 6, ethtool: 7, trace: 7.5, testing: 7.5, session: 7.5, bin: 8 };
 
 describe('floors', () => {
   const all = files(src);

@@ -1,10 +1,10 @@
+import { VRSS_SEND_TAB_SIZE } from '../../src/protocol/nvsp.js';
 import { describe, expect, it } from 'vitest';
 import * as fc from 'fast-check';
 import {
   INDIRECTION_ENTRY_BYTES,
   ITAB_NUM,
   ITAB_NUM_MAX,
-  VRSS_SEND_TAB_SIZE,
   checkHashKeySize,
   checkIndirectionEntries,
   checkIndirectionTableBytes,
