@@ -6,3 +6,4 @@
  */
 export * from './roundtrip.js';
 export * from './arbitraries.js';
+export * from './messages.js';
