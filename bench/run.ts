@@ -10,8 +10,9 @@ import { suite as rss } from './rss.js';
 import { suite as nvsp } from './nvsp.js';
 import { suite as rndis } from './rndis.js';
 import { suite as bus } from './bus.js';
+import { suite as host } from './host.js';
 
-const suites: BenchSuite[] = [wire, ring, rss, nvsp, rndis, bus];
+const suites: BenchSuite[] = [wire, ring, rss, nvsp, rndis, bus, host];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
