@@ -11,8 +11,9 @@ import { suite as nvsp } from './nvsp.js';
 import { suite as rndis } from './rndis.js';
 import { suite as bus } from './bus.js';
 import { suite as host } from './host.js';
+import { suite as guest } from './guest.js';
 
-const suites: BenchSuite[] = [wire, ring, rss, nvsp, rndis, bus, host];
+const suites: BenchSuite[] = [wire, ring, rss, nvsp, rndis, bus, host, guest];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

@@ -10,4 +10,8 @@ export * from './wire/index.js';
 export * from './vmbus/index.js';
 export * from './protocol/index.js';
 export * from './rss/index.js';
+export * from './guest/index.js';
+export * from './host/index.js';
+export * from './sim/vm.js';
 export * from './ethtool/index.js';
+export * from './session/vm.js';

@@ -1,116 +1,137 @@
 #!/usr/bin/env node
 /**
- * The `netvsc-sim` command line. Until the simulated VM and ethtool front exist, it shows the floor
- * that does: VMBus packets written into a ring buffer and read back, with hex dumps of the ring.
+ * The `netvsc-sim` command line. See `netvsc-sim --help` and cli-args.ts for the contract.
  */
-import { createRingMemory, initRing, RING_CONTROL_SIZE, RingConsumer, RingProducer, hv_ring_buffer } from '../vmbus/ring.js';
-import { decodePacket, vmbusPacket, writePacket, type VmbusPacket } from '../vmbus/packet.js';
-import { ProtocolError } from '../wire/errors.js';
+import { readFileSync } from 'node:fs';
+import { parseCli, USAGE, type CliOptions } from './cli-args.js';
+import { createVm, formatWireSummary, type Vm, type VmOptions } from '../session/vm.js';
+import { ringDemo } from './ring-demo.js';
 
-const USAGE = `usage: netvsc-sim [--json] <command>
-
-commands:
-  demo     write VMBus packets into a ring buffer, read them back, and show the ring's bytes
-  help     show this message
-
-netvsc-sim simulates Hyper-V's synthetic NIC as Linux hv_netvsc sees it. The ethtool session
-commands (ethtool, session) arrive with the driver and host floors.
-`;
-
-function hexdump(bytes: Uint8Array, base: number, label: (off: number) => string = () => ''): string {
-  const lines: string[] = [];
-  for (let i = 0; i < bytes.length; i += 16) {
-    const row = bytes.subarray(i, i + 16);
-    const hex = Array.from(row, (b) => b.toString(16).padStart(2, '0'));
-    const left = hex.slice(0, 8).join(' ');
-    const right = hex.slice(8).join(' ');
-    const ascii = Array.from(row, (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
-    lines.push(`  ${(base + i).toString(16).padStart(6, '0')}  ${left.padEnd(23)}  ${right.padEnd(23)}  |${ascii}|${label(base + i)}`);
-  }
-  return lines.join('\n');
+function vmOptions(o: CliOptions, overrides: Partial<VmOptions> = {}): VmOptions {
+  return {
+    vcpus: o.vcpus,
+    host: { queues: o.hostQueues, nvsp: o.nvsp },
+    profile: o.profile,
+    ethtool: o.ethtool,
+    ifname: o.ifname,
+    seed: o.seed,
+    ...overrides,
+  };
 }
 
-function describe(p: VmbusPacket): string {
-  const head = `${p.kind} flags=${p.flags} trans_id=${p.trans_id} payload=${p.payload.length} bytes`;
-  if (p.kind === 'xfer-pages') return `${head} pageset=0x${p.xfer_pageset_id.toString(16)} ranges=${JSON.stringify(p.ranges)}`;
-  if (p.kind === 'gpa-direct') return `${head} ranges=${p.ranges.map((r) => `${r.byte_count}@${r.byte_offset} pfns=[${r.pfns.join(',')}]`).join(' ')}`;
-  return head;
+/** The exact transcript line and output of one command, as a terminal shows it. */
+function transcript(command: string, r: { stdout: string; stderr: string }): string {
+  return `$ ${command}\n${r.stdout}${r.stderr}`;
 }
 
-function demo(json: boolean): number {
-  const out: string[] = [];
-  const say = (s = '') => out.push(s);
-  const dataSize = 256;
-  const mem = createRingMemory(dataSize);
-  initRing(mem);
-  const tx = new RingProducer(mem);
-  const rx = new RingConsumer(mem);
-  const text = new TextEncoder();
-  const packets: VmbusPacket[] = [
-    { kind: 'inband', flags: 1, trans_id: 1n, payload: text.encode('NVSP INIT v6.1') },
-    { kind: 'gpa-direct', flags: 1, trans_id: 2n, ranges: [{ byte_count: 1514, byte_offset: 0x80, pfns: [0x1f2n] }], payload: text.encode('RNDIS') },
-    { kind: 'xfer-pages', flags: 0, trans_id: 3n, xfer_pageset_id: 0xcafe, sender_owns_set: 0, ranges: [{ byte_count: 60, byte_offset: 0x1000 }], payload: new Uint8Array(8) },
-  ];
-  const events: unknown[] = [];
-  say(`A ${dataSize}-byte VMBus ring (plus its 4 KiB hv_ring_buffer control page), written and read as Linux does.`);
-  say();
-  for (const p of packets) {
-    const r = writePacket(tx, p);
-    events.push({ op: 'write', packet: describe(p), result: r });
-    say(`write ${describe(p)}`);
-    say(`  → ${r.ok ? `ok at data offset ${r.offset}, ${r.consumed} bytes with trailer, signal the reader: ${r.signal}` : `${r.error} (needs ${r.needed}, ${r.available} free)`}`);
-  }
-  const ctl = hv_ring_buffer.decode(mem);
-  say();
-  say(`control page: write_index=${ctl.write_index} read_index=${ctl.read_index} interrupt_mask=${ctl.interrupt_mask} pending_send_sz=${ctl.pending_send_sz} feature_bits=${ctl.feature_bits}`);
-  say(`data area (offsets into the ring memory; the data area starts at 0x${RING_CONTROL_SIZE.toString(16)}):`);
-  say(hexdump(mem.subarray(RING_CONTROL_SIZE, RING_CONTROL_SIZE + ctl.write_index), RING_CONTROL_SIZE));
-  say();
-  const big: VmbusPacket = { kind: 'inband', flags: 0, trans_id: 4n, payload: new Uint8Array(200) };
-  const full = writePacket(tx, big);
-  events.push({ op: 'write', packet: describe(big), result: full });
-  say(`write ${describe(big)}`);
-  say(`  → ${full.ok ? 'ok' : `${full.error}: needs ${full.needed} bytes, ${full.available} free (Linux never fills a ring completely)`}`);
-  say();
-  for (;;) {
-    let got;
-    try {
-      got = rx.read();
-    } catch (e) {
-      if (e instanceof ProtocolError) {
-        say(`read failed: ${e.message}`);
-        return 1;
-      }
-      throw e;
+function runSession(vm: Vm, input: string, json: boolean): number {
+  const entries: { command: string; stdout: string; stderr: string; status: number }[] = [];
+  let status = 0;
+  for (const raw of input.split('\n')) {
+    const line = raw.replace(/\r$/, '').trim();
+    if (!line || line.startsWith('#')) continue;
+    let r: { stdout: string; stderr: string; status: number };
+    if (/^ethtool(\s|$)/.test(line)) {
+      r = vm.ethtool(line);
+    } else {
+      const word = line.split(/\s+/)[0];
+      r = { stdout: '', stderr: `netvsc-sim: ${word}: command not found (a session runs ethtool command lines)\n`, status: 127 };
     }
-    if (!got) break;
-    const p = decodePacket(got.packet);
-    events.push({ op: 'read', packet: describe(p), signalWriter: got.signal });
-    say(`read  ${describe(p)}  (wake a blocked writer: ${got.signal})`);
+    status = r.status;
+    entries.push({ command: line, stdout: r.stdout, stderr: r.stderr, status: r.status });
+    if (!json) process.stdout.write(transcript(line, r));
   }
-  const after = hv_ring_buffer.decode(mem);
-  say();
-  say(`control page: write_index=${after.write_index} read_index=${after.read_index} — the ring is empty again`);
-  const retry = writePacket(tx, big);
-  events.push({ op: 'write', packet: describe(big), result: retry });
-  say(`write ${describe(big)} → ${retry.ok ? `ok, wraps around the end of the data area (starts at ${retry.offset})` : retry.error}`);
-  const wrapped = rx.read()!;
-  say(`read  ${vmbusPacket.decode(wrapped.packet).kind} packet of ${wrapped.packet.length} bytes, identical to what was written: ${Buffer.from(wrapped.packet).equals(Buffer.from(vmbusPacket.encode(big)))}`);
-  if (json) process.stdout.write(JSON.stringify(events, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
-  else process.stdout.write(out.join('\n') + '\n');
+  if (json) process.stdout.write(JSON.stringify(entries, null, 2) + '\n');
+  return status;
+}
+
+const POSTER_SESSION = [
+  'ethtool --show-channels eth0',
+  'ethtool --set-channels eth0 combined 1',
+  'ethtool --set-channels eth0 combined 1',
+  'ethtool --set-channels eth0 combined 0',
+  'ethtool --show-channels eth0',
+];
+
+function demoPart(title: string, vm: Vm, out: string[]): void {
+  out.push(`== ${title}`);
+  out.push(`   (${vm.vcpus} vCPUs, host with ${vm.host.config.maxQueues} queues, NVSP 0x${(vm.netvsc?.nvspVersion ?? 0).toString(16)}, ethtool style ${vm.ethtoolStyle})`);
+  out.push('');
+  for (const cmd of POSTER_SESSION) {
+    const before = vm.wire();
+    const r = vm.ethtool(cmd);
+    out.push(transcript(cmd, r).replace(/\n$/, ''));
+    out.push(`   [exit ${r.status}; ${formatWireSummary(vm.wire(before))}]`);
+    out.push('');
+  }
+}
+
+function demo(o: CliOptions): number {
+  const out: string[] = [];
+  out.push("The 2015 poster's ethtool session (Microsoft Hyper-V Ethtool Support), replayed through the");
+  out.push('simulated netvsc driver, VMBus rings and Hyper-V host. Each command is followed by what crossed');
+  out.push('the rings for it.');
+  out.push('');
+  const base = { vcpus: 4, host: { queues: 64, nvsp: o.nvsp }, ifname: o.ifname, seed: o.seed };
+  const old = createVm({ ...base, profile: 'linux-4.2', ethtool: 'legacy' });
+  demoPart('2015: Linux 4.2 with the vRSS patches, the ethtool of 2015', old, out);
+  const nl = createVm({ ...base, profile: 'linux-6.1', ethtool: 'netlink' });
+  demoPart('Today: Linux 6.1 (Debian 12), ethtool 6.1 over netlink', nl, out);
+  const io = createVm({ ...base, profile: 'linux-6.1', ethtool: 'ioctl' });
+  demoPart('Today: Linux 6.1, ethtool 6.1 on its ioctl path (a kernel without ethtool netlink)', io, out);
+  const oldMax = old.getChannels();
+  const newMax = nl.getChannels();
+  out.push('What changed since 2015:');
+  if (typeof oldMax === 'object' && typeof newMax === 'object') {
+    out.push(`- The maximum: 2015 reported the host's raw queue count (max_combined ${oldMax.max_combined}); 6.1 reports`);
+    out.push(`  min(64, online vCPUs, host queues) (max_combined ${newMax.max_combined}).`);
+  }
+  out.push('- A count above the maximum was clamped silently in 2015; today the ethtool core refuses it');
+  out.push('  (EINVAL, with an extack message over netlink).');
+  out.push('- Asking for the current count: the 2015 ethtool printed "no channel parameters changed, aborting"');
+  out.push('  and exited 1; ethtool 6.1 says nothing over netlink and exits 0 (the kernel core skips the driver).');
+  out.push('- combined 0 is refused either way: by the 2015 driver, by the kernel ethtool core today.');
+  out.push('- Every change is a full detach/attach: RNDIS halted, buffers revoked, channels closed, then the');
+  out.push('  whole bring-up again (NVSP, buffers, RNDIS queries, NVSP 133 for the subchannels, RSS SET).');
+  process.stdout.write(out.join('\n') + '\n');
   return 0;
 }
 
 function main(argv: string[]): number {
-  const json = argv.includes('--json');
-  const rest = argv.filter((a) => a !== '--json');
-  const cmd = rest[0];
-  if (cmd === 'help' || cmd === '--help' || cmd === '-h') {
+  const parsed = parseCli(argv);
+  if (parsed.kind === 'help') {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (cmd === 'demo' && rest.length === 1) return demo(json);
-  process.stderr.write(cmd ? `netvsc-sim: unknown command or extra arguments: ${rest.join(' ')}\n\n${USAGE}` : USAGE);
+  if (parsed.kind === 'error') {
+    process.stderr.write(`netvsc-sim: ${parsed.message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { options, command, args } = parsed;
+  switch (command) {
+    case 'ethtool': {
+      const vm = createVm(vmOptions(options));
+      const r = vm.ethtool(args);
+      process.stdout.write(r.stdout);
+      process.stderr.write(r.stderr);
+      return r.status;
+    }
+    case 'session': {
+      const vm = createVm(vmOptions(options));
+      let input: string;
+      try {
+        input = readFileSync(0, 'utf8');
+      } catch {
+        input = '';
+      }
+      return runSession(vm, input, args.includes('--json'));
+    }
+    case 'demo':
+      return demo(options);
+    case 'ring':
+      process.stdout.write(ringDemo());
+      return 0;
+  }
   return 2;
 }
 

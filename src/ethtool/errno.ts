@@ -48,6 +48,7 @@ export const ERRNO = {
   EHOSTDOWN: 112,
   EALREADY: 114,
   EINPROGRESS: 115,
+  EDQUOT: 122,
   ECANCELED: 125,
   ENOTSUPP: 524,
 } as const;
@@ -95,6 +96,7 @@ const GLIBC_TEXT: Readonly<Record<number, string>> = {
   112: 'Host is down',
   114: 'Operation already in progress',
   115: 'Operation now in progress',
+  122: 'Disk quota exceeded',
   125: 'Operation canceled',
 };
 

@@ -37,11 +37,18 @@ export class Requestor {
   constructor(size: number) {
     if (!Number.isInteger(size) || size < 0 || size > 0xffffffff) throw new RangeError(`Requestor: size ${size} is not a u32`);
     this.size = size;
-    this.reqArr = new Array(size);
-    for (let i = 0; i < size - 1; i++) this.reqArr[i] = BigInt(i + 1);
-    if (size > 0) this.reqArr[size - 1] = U64_MAX;
+    // Slots never handed out are left unset and read as their initial link (i + 1, U64_MAX for the
+    // last): a 40 000-slot netvsc requestor then costs nothing until used.
+    this.reqArr = [];
     this.inUse = new Uint8Array(size);
     this.next = 0n;
+  }
+
+  /** The free-list link of a free slot (its initial value when never written). */
+  private link(slot: number): bigint {
+    const v = this.reqArr[slot];
+    if (v !== undefined) return v;
+    return slot + 1 < this.size ? BigInt(slot + 1) : U64_MAX;
   }
 
   /** Ids currently outstanding. */
@@ -59,7 +66,7 @@ export class Requestor {
     const current = this.next;
     if (current >= BigInt(this.size)) return VMBUS_RQST_ERROR;
     const slot = Number(current);
-    this.next = this.reqArr[slot]!;
+    this.next = this.link(slot);
     this.reqArr[slot] = addr;
     this.inUse[slot] = 1;
     this.used++;

@@ -1,0 +1,123 @@
+/**
+ * The guest driver: full `ethtool -L eth0 combined N` reconfigurations — netvsc_set_channels with
+ * its detach (packet filter 0, HALT, revokes, close of every channel, GPADL teardowns) and attach
+ * (primary ring GPADL and open, NVSP negotiation, receive and send buffer GPADLs, the RNDIS
+ * bring-up, the SUBCHANNEL request, N − 1 subchannel offers opened, RSS disable + enable, packet
+ * filter) — against the scripted host, everything crossing the simulated rings and SynIC.
+ *
+ * The baseline copies, with `Uint8Array.set`, as many bytes as one reconfiguration moves: the guest
+ * memory it allocates (rings, buffers, RNDIS request structs — all zeroed) plus the bytes written
+ * into the rings both ways. The ratio is what the protocol costs on top of touching that memory.
+ * `extras` gives the absolute rates and the heap of a 64-vCPU VM with 64 channels.
+ */
+import type { BenchCase, BenchSuite } from './harness.js';
+import { createBus, type Bus } from '../src/vmbus/bus.js';
+import { spawn } from '../src/vmbus/scheduler.js';
+import { registerNetvscDriver, type NetvscNetdev } from '../src/guest/netvsc-drv.js';
+import { netvscRingBytes } from '../src/guest/constants.js';
+import { ScriptedHost } from '../test/guest/scripted-host.js';
+
+interface Config {
+  readonly label: string;
+  readonly n: number;
+  readonly vcpus: number;
+  readonly ringSize: number;
+  readonly recvSections?: number;
+}
+
+interface Vm {
+  readonly bus: Bus;
+  readonly dev: NetvscNetdev;
+  readonly host: ScriptedHost;
+}
+
+const COMBINED = (n: number) => ({ max_rx: 0, max_tx: 0, max_other: 0, max_combined: 0, rx_count: 0, tx_count: 0, other_count: 0, combined_count: n });
+
+function boot(c: Config): Vm {
+  const bus = createBus({ seed: 1 });
+  const host = new ScriptedHost(bus, { queues: Math.max(c.n, 2) });
+  const driver = registerNetvscDriver(bus.guest, { vcpus: c.vcpus, ringSize: c.ringSize, recvSections: c.recvSections });
+  bus.guest.connect();
+  bus.run();
+  const dev = driver.devices[0]!;
+  reconfigure({ bus, dev, host }, c.n);
+  return { bus, dev, host };
+}
+
+function reconfigure(vm: Vm, n: number): void {
+  const done = spawn(vm.dev.setChannels(COMBINED(n)));
+  vm.bus.run();
+  if (!done.settled || done.value !== 0 || vm.dev.getChannels().combined_count !== n) {
+    throw new Error(`bench: combined ${n} did not complete (${done.settled ? String(done.value) : 'hung'})`);
+  }
+}
+
+/** Bytes one reconfiguration moves: guest memory allocated (rings, buffers, request structs) + ring traffic. */
+function bytesMoved(c: Config, vm: Vm): number {
+  const ringBytes = netvscRingBytes(c.ringSize);
+  const nv = vm.dev.nvdev!;
+  const requests = 20 * 4 * 4096; // ~20 RNDIS requests per cycle, one order-2 struct each
+  let traffic = 0;
+  for (const e of vm.host.wire) if (e.dir === 'g2h' && e.what === 'nvsp') traffic += e.packet.payload.length + 16;
+  const cycles = Math.max(1, vm.dev.stats.detaches);
+  return c.n * 2 * ringBytes + nv.recvBufSize + nv.sendBufSize + requests + Math.round(traffic / (cycles + 1)) * 2;
+}
+
+const CONFIGS: Config[] = [
+  { label: 'combined 4, ring_size 64, 512 receive sections', n: 4, vcpus: 4, ringSize: 64, recvSections: 512 },
+  { label: 'combined 8, Linux defaults (ring_size 128, 16 MiB receive buffer)', n: 8, vcpus: 8, ringSize: 128 },
+  { label: 'combined 64 on 64 vCPUs, Linux defaults', n: 64, vcpus: 64, ringSize: 128 },
+];
+
+function benchCase(c: Config): BenchCase {
+  const vm = boot(c);
+  const bytes = bytesMoved(c, vm);
+  const src = new Uint8Array(bytes).fill(1);
+  const dst = new Uint8Array(bytes);
+  return {
+    name: `set_channels ${c.label}`,
+    baselineName: `Uint8Array.set of ${(bytes / 1048576).toFixed(1)} MiB`,
+    baseline: () => dst.set(src),
+    subject: () => reconfigure(vm, c.n),
+    bytes,
+  };
+}
+
+function mb(n: number): string {
+  return `${(n / 1048576).toFixed(2)} MiB`;
+}
+
+function extras(): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  for (const c of CONFIGS) {
+    const vm = boot(c);
+    const events0 = vm.bus.scheduler.eventsRun;
+    const t0v = vm.bus.scheduler.now;
+    const iters = c.n >= 64 ? 5 : 40;
+    const t0 = performance.now();
+    for (let i = 0; i < iters; i++) reconfigure(vm, c.n);
+    const ms = (performance.now() - t0) / iters;
+    out[`reconfigurations/s, ${c.label}`] = `${(1000 / ms).toFixed(0)} (goal 5000/s: ${1000 / ms >= 5000 ? 'met' : 'missed'})`;
+    out[`events and virtual time per reconfiguration, ${c.label}`] = `${Math.round((vm.bus.scheduler.eventsRun - events0) / iters)} events, ${((vm.bus.scheduler.now - t0v) / iters / 1000).toFixed(0)} µs`;
+  }
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const m0 = process.memoryUsage();
+  const vm = boot(CONFIGS[2]!);
+  gc?.();
+  const m1 = process.memoryUsage();
+  const rings = 64 * 2 * netvscRingBytes(128);
+  out['heap of a 64-vCPU VM with 64 channels (arrayBuffers)'] =
+    `${mb(m1.arrayBuffers - m0.arrayBuffers)} (rings ${mb(rings)} + receive ${mb(vm.dev.nvdev!.recvBufSize)} + send ${mb(vm.dev.nvdev!.sendBufSize)})`;
+  out['heap of a 64-vCPU VM with 64 channels (JS heap used)'] = `${mb(m1.heapUsed - m0.heapUsed)}${gc ? '' : ' (run node with --expose-gc for a stable figure)'}`;
+  out['guest pages allocated by that VM'] = vm.bus.memory.allocatedPages;
+  return out;
+}
+
+export const suite: BenchSuite = {
+  name: 'guest',
+  get cases() {
+    return CONFIGS.slice(0, 2).map(benchCase);
+  },
+  extras,
+};

@@ -1,0 +1,155 @@
+/**
+ * Public value types of the netvsc guest driver model: options, channel counts, warnings, counters.
+ * @module
+ */
+import type { NetvscProfileName } from './profile.js';
+
+/**
+ * The counts `get_channels` reports and `set_channels` receives: the fields of
+ * `struct ethtool_channels` (include/uapi/linux/ethtool.h) with the kernel's names, as the ethtool
+ * floor's `EthtoolChannels` has them.
+ */
+export interface NetvscChannels {
+  max_rx: number;
+  max_tx: number;
+  max_other: number;
+  max_combined: number;
+  rx_count: number;
+  tx_count: number;
+  other_count: number;
+  combined_count: number;
+}
+
+/** What Linux logs (netdev_err / netdev_warn) and the model records instead. */
+export type NetvscWarningCode =
+  // netvsc_send_completion
+  | 'COMPLETION_INVALID_TRANSACTION_ID'
+  | 'COMPLETION_UNEXPECTED'
+  | 'COMPLETION_NULL_REQUEST'
+  | 'COMPLETION_TOO_SHORT'
+  | 'COMPLETION_UNKNOWN_TYPE'
+  | 'RNDIS_PKT_COMPLETE_STATUS'
+  // netvsc_receive
+  | 'RECV_NVSP_TOO_SHORT'
+  | 'RECV_UNKNOWN_NVSP_TYPE'
+  | 'RECV_XFER_OFFSET_TOO_SMALL'
+  | 'RECV_BAD_PAGESET_ID'
+  | 'RECV_BAD_RANGE_COUNT'
+  | 'RECV_RANGE_OUT_OF_BUFFER'
+  | 'RECV_RANGE_TOO_BIG'
+  | 'RECV_COMP_RING_FULL'
+  // netvsc_receive_inband, netvsc_send_table, netvsc_send_vf, netvsc_process_raw_pkt
+  | 'INBAND_TOO_SHORT'
+  | 'SEND_TABLE_TOO_SHORT'
+  | 'SEND_TABLE_BAD_COUNT'
+  | 'SEND_TABLE_BAD_OFFSET'
+  | 'VF_ASSOCIATION_TOO_SHORT'
+  | 'VF_ASSOCIATION_IGNORED'
+  | 'UNHANDLED_PACKET_TYPE'
+  // rndis_filter_receive and friends
+  | 'RNDIS_MSG_TOO_SHORT'
+  | 'RNDIS_BAD_MSG_LEN'
+  | 'RNDIS_UNHANDLED_TYPE'
+  | 'RNDIS_RESPONSE_UNINITIALIZED'
+  | 'RNDIS_RESPONSE_TOO_SHORT'
+  | 'RNDIS_RESPONSE_OVERFLOW'
+  | 'RNDIS_RESPONSE_UNMATCHED'
+  | 'RNDIS_PKT_TOO_SHORT'
+  | 'RNDIS_PKT_BAD_DATA_OFFSET'
+  | 'RNDIS_PKT_DATA_OVERFLOW'
+  | 'RNDIS_PPI_INVALID'
+  | 'RNDIS_PPI_INFINITE_LOOP'
+  | 'RNDIS_RSC_DROP'
+  | 'RX_NOT_REGISTERED'
+  | 'INDICATE_TOO_SHORT'
+  | 'INDICATE_BAD_LINK_SPEED'
+  // device operations
+  | 'QUERY_FAILED'
+  | 'INIT_FAILED'
+  | 'HWCAPS_INVALID'
+  | 'OFFLOAD_SET_FAILED'
+  | 'RSS_SET_FAILED'
+  | 'SUBCHANNEL_SEND_FAILED'
+  | 'SUBCHANNEL_REQUEST_FAILED'
+  | 'SUBCHANNEL_INVALID_COUNT'
+  | 'SUBCHANNEL_TIMEOUT'
+  | 'SUBCHANNEL_OPEN_FAILED'
+  | 'CHANNEL_OPEN_FAILED'
+  | 'NVSP_CONNECT_FAILED'
+  | 'RECV_BUF_FAILED'
+  | 'SEND_BUF_FAILED'
+  | 'REVOKE_FAILED'
+  | 'GPADL_TEARDOWN_FAILED'
+  | 'RING_NOT_EMPTY'
+  | 'SEND_FAILED'
+  | 'PROBE_FAILED'
+  | 'RESTORE_FAILED'
+  | 'COMBINED_CLAMPED'
+  /** The kernel would crash here (NULL dereference, division by zero, BUG_ON): the flow stops for good. */
+  | 'OOPS';
+
+/** One recorded warning. */
+export interface NetvscWarning {
+  readonly code: NetvscWarningCode;
+  /** Virtual time (ns). */
+  readonly time: number;
+  /** Queue (channel index) when the warning is about one. */
+  readonly queue?: number;
+  /** A number or short text Linux prints with it (a length, a type, a status). */
+  readonly detail?: number | string;
+}
+
+/** Counters of one netdev (they survive detach/attach; per-queue ones are indexed by queue). */
+export interface NetvscStats {
+  /** Guest→host messages by kind: NVSP type names (`NVSP_MSG1_TYPE_SEND_RNDIS_PKT`), RNDIS types and OIDs (`RNDIS_MSG_SET OID_GEN_RECEIVE_SCALE_PARAMETERS`). */
+  readonly sent: Record<string, number>;
+  /** Host→guest messages by kind: VMBus packet kind and NVSP type, RNDIS type. */
+  readonly received: Record<string, number>;
+  /** NVSP SUBCHANNEL requests sent, subchannels asked in total, and granted in total (successful completions). */
+  subchannelRequests: number;
+  subchannelsAsked: number;
+  subchannelsGranted: number;
+  /** Per-queue receive and transmit counters. */
+  readonly rxPackets: number[];
+  readonly rxBytes: number[];
+  readonly txPackets: number[];
+  readonly txBytes: number[];
+  /** Frames dropped on transmit (netdev `tx_dropped`). */
+  txDropped: number;
+  /** Transmit attempts refused because the queue was stopped or the ring full (NETDEV_TX_BUSY). */
+  txBusy: number;
+  /** Receive ranges completed with FAIL. */
+  rxFailed: number;
+  /** Detach/attach cycles run (set_channels). */
+  detaches: number;
+  attaches: number;
+}
+
+/** Options of the driver (module parameters and the VM around it). */
+export interface NetvscOptions {
+  /** Which driver to behave like (default `linux-6.1`). */
+  readonly profile?: NetvscProfileName;
+  /** `num_online_cpus()` (default 1). */
+  readonly vcpus?: number;
+  /** CPUs in the primary channel's NUMA node (4.2's default channel rule; default `vcpus`). */
+  readonly numaNodeCpus?: number;
+  /** Module parameter `ring_size` in 4 KiB pages (default 128; below 64 is raised to 64). */
+  readonly ringSize?: number;
+  /** Netdev MTU before the host's MAXIMUM_FRAME_SIZE (default 1500). */
+  readonly mtu?: number;
+  /** An isolated (SNP/TDX) guest: no SR-IOV bit, NVSP 6.1 required, VF messages ignored. */
+  readonly isolated?: boolean;
+  /** An ifalias already set before probe (skips the FRIENDLY_NAME query). */
+  readonly ifalias?: string;
+  /** Interface names by probe order (default `eth0`, `eth1`, …). */
+  readonly name?: (index: number) => string;
+  /** Bring each interface up after probe, as the VM's init does at boot (default true). */
+  readonly autoOpen?: boolean;
+  /** Delay between the end of probe and that `ip link set up` (default 1 ms of virtual time). */
+  readonly openDelayNs?: number;
+  /** Called for every frame delivered up the stack, with its receive queue. */
+  readonly onReceive?: (dev: { readonly name: string }, queue: number, frame: Uint8Array) => void;
+  /** Receive/send buffer section counts asked at probe (ethtool -G defaults: 9709 and 170). */
+  readonly recvSections?: number;
+  readonly sendSections?: number;
+}

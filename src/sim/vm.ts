@@ -1,0 +1,233 @@
+/**
+ * Floor 6: a simulated VM — vCPUs, named netdevs (`lo` and the netvsc interface), a Hyper-V host
+ * with its configuration, and one deterministic scheduler. Built from the floors below: a VMBus
+ * (`createBus`), the NetVSP host on its host side, Linux's netvsc driver on its guest side. The two
+ * only exchange bytes; the VM only wires them and runs the scheduler.
+ *
+ * The VM is a network namespace as ethtool's kernel core sees it: {@link SimVm.lookup} and
+ * {@link SimVm.devices} give devices with `getChannels`/`setChannels`, structurally the
+ * `EthtoolSystem`/`EthtoolDevice` the ethtool floor expects (it is above this floor, so nothing here
+ * imports it).
+ *
+ * @example
+ * ```ts
+ * import { createSimVm } from 'netvsc-sim';
+ * const vm = createSimVm({ vcpus: 8, host: { maxQueues: 64 } });
+ * vm.netdev('eth0')!.getChannels(); // { max_combined: 8, combined_count: 8, … }
+ * vm.setChannels('eth0', 4);        // 0, after the whole detach/attach ran over the rings
+ * ```
+ * @module
+ */
+import { createBus, type Bus } from '../vmbus/bus.js';
+import { spawn, type BlockingFlow, type Completion } from '../vmbus/scheduler.js';
+import { createNetvspHost, nvspVersionsUpTo, type NetvspConfig, type NetvspHost } from '../host/index.js';
+import {
+  registerNetvscDriver,
+  type NetvscChannels,
+  type NetvscDriver,
+  type NetvscErrno,
+  type NetvscNetdev,
+  type NetvscOptions,
+  type NetvscProfileName,
+} from '../guest/index.js';
+
+/** Host settings of a {@link SimVm}: the NetVSP configuration plus two shorthands. */
+export interface SimHostOptions extends NetvspConfig {
+  /** The host's maximum number of queues (the CLI's `--host-queues`; `maxQueues`). Default 64. */
+  readonly queues?: number;
+  /** Newest NVSP version the host accepts (the CLI's `--nvsp`); older ones are accepted too. */
+  readonly nvsp?: number;
+}
+
+/** Options of {@link createSimVm}. */
+export interface SimVmOptions {
+  /** Virtual processors (`num_online_cpus()`); default 4. */
+  readonly vcpus?: number;
+  /** The host. */
+  readonly host?: SimHostOptions;
+  /** Guest kernel: `linux-6.1` (default, Debian 12) or `linux-4.2` (the 2015 patches). */
+  readonly profile?: NetvscProfileName;
+  /** Name of the netvsc interface (default `eth0`). */
+  readonly ifname?: string;
+  /** Seed of the scheduler: the same options and seed give the same bytes. Default 1. */
+  readonly seed?: number;
+  /** More driver options (ring size, buffer sections, MTU, …). */
+  readonly driver?: Omit<NetvscOptions, 'profile' | 'vcpus' | 'name'>;
+  /** Upper bound on scheduler events per operation (a hang is reported, never waited out). Default 5,000,000. */
+  readonly maxEventsPerOperation?: number;
+}
+
+/** The `struct ethtool_channels` counts (kernel field names). */
+export type SimChannels = NetvscChannels;
+
+/** A network device of the VM, shaped as ethtool's kernel core needs it. */
+export interface SimNetdev {
+  readonly name: string;
+  readonly ifindex: number;
+  /** `netif_device_present()`. */
+  readonly present: boolean;
+  readonly driverName: string;
+  getChannels?(): SimChannels;
+  setChannels?(channels: SimChannels): 0 | NetvscErrno;
+  readonly rxfhConfigured?: boolean;
+  getRxfhIndirSize?(): number;
+  getRxfh?(): readonly number[] | NetvscErrno;
+}
+
+/** Thrown when an operation does not finish within the event budget (a simulated hang). */
+export class SimHangError extends Error {
+  override readonly name = 'SimHangError';
+}
+
+/** A simulated VM. */
+export class SimVm {
+  readonly vcpus: number;
+  readonly profile: NetvscProfileName;
+  readonly ifname: string;
+  readonly seed: number;
+  readonly bus: Bus;
+  readonly host: NetvspHost;
+  readonly driver: NetvscDriver;
+  /** How many times ethtool's core called the netvsc driver's `set_channels` op. */
+  setChannelsCalls = 0;
+  private readonly maxEvents: number;
+  private readonly lo: SimNetdev;
+  private readonly ethAdapter: SimNetdev;
+
+  constructor(options: SimVmOptions = {}) {
+    this.vcpus = options.vcpus ?? 4;
+    if (!Number.isInteger(this.vcpus) || this.vcpus < 1) throw new RangeError(`SimVm: vcpus ${this.vcpus}`);
+    this.profile = options.profile ?? 'linux-6.1';
+    this.ifname = options.ifname ?? 'eth0';
+    this.seed = options.seed ?? 1;
+    this.maxEvents = options.maxEventsPerOperation ?? 5_000_000;
+    this.bus = createBus({ seed: this.seed });
+    const { queues, nvsp, ...netvsp } = options.host ?? {};
+    this.host = createNetvspHost(this.bus.host, {
+      ...netvsp,
+      ...(queues !== undefined ? { maxQueues: queues } : {}),
+      ...(nvsp !== undefined ? { nvspVersions: nvspVersionsUpTo(nvsp) } : {}),
+    });
+    const ifname = this.ifname;
+    this.driver = registerNetvscDriver(this.bus.guest, {
+      ...options.driver,
+      profile: this.profile,
+      vcpus: this.vcpus,
+      name: (i) => (i === 0 ? ifname : `eth${i}`),
+    });
+    this.lo = { name: 'lo', ifindex: 1, present: true, driverName: 'loopback' };
+    this.ethAdapter = this.adapt();
+    this.boot();
+  }
+
+  /** Boot: VMBus connect, offers, netvsc probe, `ip link set up`, the subchannel worker. */
+  private boot(): void {
+    const connected = this.bus.guest.connect();
+    this.settle(connected, 'VMBus connect');
+    const r = connected.value;
+    if (!r.ok) throw new Error(`SimVm: VMBus connect failed: ${r.error}`);
+    this.runIdle('boot');
+    if (!this.netvsc) throw new Error('SimVm: the netvsc device did not probe');
+  }
+
+  /** The netvsc netdev (undefined only if probe failed). */
+  get netvsc(): NetvscNetdev | undefined {
+    return this.driver.device(this.ifname);
+  }
+
+  /** Runs the scheduler until nothing is left to do. @throws SimHangError past the event budget. */
+  runIdle(what = 'run'): number {
+    const n = this.bus.run({ maxEvents: this.maxEvents });
+    if (this.bus.scheduler.pending > 0 && n >= this.maxEvents) throw new SimHangError(`${what}: still busy after ${n} events`);
+    return n;
+  }
+
+  /** Runs the scheduler until `c` settles (then to idle, so follow-up work such as offers lands). */
+  settle<T>(c: Completion<T>, what: string): T {
+    let budget = this.maxEvents;
+    while (!c.settled && budget > 0) {
+      if (!this.bus.scheduler.step()) break;
+      budget--;
+    }
+    if (!c.settled) throw new SimHangError(`${what}: did not finish (${budget > 0 ? 'nothing left to run' : 'event budget spent'})`);
+    this.runIdle(what);
+    return c.value;
+  }
+
+  /** Runs a blocking driver flow to its end. */
+  run<T>(flow: BlockingFlow<T>, what = 'operation'): T {
+    return this.settle(spawn(flow), what);
+  }
+
+  private adapt(): SimNetdev {
+    const vm = this;
+    return {
+      get name() {
+        return vm.ifname;
+      },
+      ifindex: 2,
+      get present() {
+        return vm.netvsc?.present ?? false;
+      },
+      driverName: 'hv_netvsc',
+      getChannels: () => vm.netvscOrThrow().getChannels(),
+      setChannels: (ch) => {
+        vm.setChannelsCalls++;
+        return vm.run(vm.netvscOrThrow().setChannels(ch), `set_channels ${ch.combined_count}`);
+      },
+      get rxfhConfigured() {
+        return vm.netvsc?.rxfhConfigured ?? false;
+      },
+      getRxfhIndirSize: () => vm.netvscOrThrow().getRxfhIndirSize(),
+      getRxfh: () => vm.netvscOrThrow().getRxfh(),
+    };
+  }
+
+  private netvscOrThrow(): NetvscNetdev {
+    const d = this.netvsc;
+    if (!d) throw new Error('SimVm: no netvsc device');
+    return d;
+  }
+
+  /** `__dev_get_by_name`. */
+  lookup(name: string): SimNetdev | undefined {
+    if (name === 'lo') return this.lo;
+    if (name === this.ifname && this.netvsc) return this.ethAdapter;
+    return undefined;
+  }
+
+  /** Every netdev of the VM. */
+  devices(): SimNetdev[] {
+    return this.netvsc ? [this.lo, this.ethAdapter] : [this.lo];
+  }
+
+  /** The netdev called `name`. */
+  netdev(name: string): SimNetdev | undefined {
+    return this.lookup(name);
+  }
+
+  /** Typed driver call: current channel counts of `ifname` (ethtool's get_channels, no core checks). */
+  getChannels(ifname = this.ifname): SimChannels | 'ENODEV' | 'EOPNOTSUPP' {
+    const d = this.lookup(ifname);
+    if (!d) return 'ENODEV';
+    if (!d.getChannels) return 'EOPNOTSUPP';
+    return d.getChannels();
+  }
+
+  /**
+   * Typed driver call: `set_channels` with `combined` channels (the driver's own checks only — the
+   * ethtool core's checks run in `ethtool()` of the session floor). Returns 0 or an errno.
+   */
+  setChannels(ifname: string, combined: number): 0 | NetvscErrno | 'EOPNOTSUPP' {
+    const d = this.lookup(ifname);
+    if (!d) return 'ENODEV';
+    if (!d.getChannels || !d.setChannels) return 'EOPNOTSUPP';
+    const cur = d.getChannels();
+    return d.setChannels({ ...cur, combined_count: combined });
+  }
+}
+
+/** Builds and boots a VM (see {@link SimVmOptions}). */
+export function createSimVm(options: SimVmOptions = {}): SimVm {
+  return new SimVm(options);
+}
