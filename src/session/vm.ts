@@ -15,6 +15,8 @@
 import { runEthtool, type EthtoolResult, type EthtoolStyle, type EthtoolSystem } from '../ethtool/index.js';
 import type { NetvscStats } from '../guest/index.js';
 import { SimVm, type SimVmOptions } from '../sim/vm.js';
+import { runTraffic, type TrafficOptions, type TrafficReport } from './traffic.js';
+import { startBootTrace, traceVm, type Tracer } from '../trace/tracer.js';
 
 /** ethtool styles a VM runs (see the ethtool floor): `netlink` (6.1, default), `ioctl` (6.1 without ethtool netlink), `legacy` (2015). */
 export type VmEthtoolStyle = EthtoolStyle;
@@ -27,6 +29,11 @@ export interface VmOptions extends SimVmOptions {
    * ethtool of 2015) is the period-correct choice.
    */
   readonly ethtool?: VmEthtoolStyle;
+  /**
+   * Record the exchange, decoded (see {@link Vm.trace}): `true` from the end of the boot on,
+   * `'boot'` from the start, the boot's records labelled with the phase `boot`.
+   */
+  readonly trace?: boolean | 'boot';
 }
 
 /** What crossed the wire between two points of a VM's life, from the driver's counters. */
@@ -46,10 +53,21 @@ export class Vm extends SimVm {
   readonly ethtoolStyle: VmEthtoolStyle;
 
   constructor(options: VmOptions = {}) {
-    super(options);
+    let early: Tracer | undefined;
+    super(options.trace === 'boot' ? { ...options, onBus: (bus) => void (early = startBootTrace(bus, options.onBus)) } : options);
+    this.tracer = early;
     const requested = options.ethtool ?? 'netlink';
     // A 4.2 kernel has no ethtool netlink: ethtool ≥ 5.8 falls back to ioctl without a word.
     this.ethtoolStyle = this.profile === 'linux-4.2' && requested === 'netlink' ? 'ioctl' : requested;
+    if (options.trace === true) this.tracer = traceVm(this);
+    this.tracer?.phase(undefined);
+  }
+
+  private tracer: Tracer | undefined;
+
+  /** The VM's tracer (src/trace), started now if `trace` was not set: decoded records of what crossed. */
+  trace(): Tracer {
+    return (this.tracer ??= traceVm(this));
   }
 
   /** The VM as the ethtool floor's kernel core sees it. */
@@ -66,6 +84,14 @@ export class Vm extends SimVm {
       style: this.ethtoolStyle,
       core: this.profile === 'linux-4.2' ? 'linux-4.2' : 'linux-6.1',
     });
+  }
+
+  /**
+   * Inbound flows through the host's RSS steering into the guest (see {@link runTraffic}); `ethtool -S`
+   * then shows the per-queue spread the indirection table made.
+   */
+  traffic(options: TrafficOptions = {}): TrafficReport {
+    return runTraffic(this, options);
   }
 
   /** A snapshot of the netvsc driver's wire counters; pass an earlier one to get the difference. */

@@ -30,6 +30,7 @@ import {
   type NetvscOptions,
   type NetvscProfileName,
 } from '../guest/index.js';
+import { netvscEthtoolStats, NETVSC_HASH_KEYLEN, netvscRxfhConfig, netvscStatsStrings } from './netvsc-ethtool.js';
 
 /** Host settings of a {@link SimVm}: the NetVSP configuration plus two shorthands. */
 export interface SimHostOptions extends NetvspConfig {
@@ -55,6 +56,8 @@ export interface SimVmOptions {
   readonly driver?: Omit<NetvscOptions, 'profile' | 'vcpus' | 'name'>;
   /** Upper bound on scheduler events per operation (a hang is reported, never waited out). Default 5,000,000. */
   readonly maxEventsPerOperation?: number;
+  /** Called with the bus once it exists, before the boot (to observe the boot, e.g. a tracer). */
+  readonly onBus?: (bus: Bus) => void;
 }
 
 /** The `struct ethtool_channels` counts (kernel field names). */
@@ -72,6 +75,13 @@ export interface SimNetdev {
   readonly rxfhConfigured?: boolean;
   getRxfhIndirSize?(): number;
   getRxfh?(): readonly number[] | NetvscErrno;
+  getRxRings?(): number | NetvscErrno;
+  getRxfhKeySize?(): number;
+  getRxfhConfig?(): { readonly indir: readonly number[]; readonly key: Uint8Array; readonly hfunc: number } | NetvscErrno;
+  setRxfh?(indir: readonly number[] | null, key: Uint8Array | null, hfunc: number): 0 | NetvscErrno;
+  setRxfhConfigured?(configured: boolean): void;
+  getStatsStrings?(): readonly string[] | NetvscErrno;
+  getEthtoolStats?(): readonly bigint[];
 }
 
 /** Thrown when an operation does not finish within the event budget (a simulated hang). */
@@ -102,6 +112,7 @@ export class SimVm {
     this.seed = options.seed ?? 1;
     this.maxEvents = options.maxEventsPerOperation ?? 5_000_000;
     this.bus = createBus({ seed: this.seed });
+    options.onBus?.(this.bus);
     const { queues, nvsp, ...netvsp } = options.host ?? {};
     this.host = createNetvspHost(this.bus.host, {
       ...netvsp,
@@ -161,7 +172,7 @@ export class SimVm {
 
   private adapt(): SimNetdev {
     const vm = this;
-    return {
+    const base: SimNetdev = {
       get name() {
         return vm.ifname;
       },
@@ -181,6 +192,42 @@ export class SimVm {
       getRxfhIndirSize: () => vm.netvscOrThrow().getRxfhIndirSize(),
       getRxfh: () => vm.netvscOrThrow().getRxfh(),
     };
+    // the 2015 driver had none of the RSS and statistics ethtool ops
+    if (this.profile === 'linux-4.2') return base;
+    return Object.assign(base, {
+      getRxRings: (): number | NetvscErrno => vm.netvscOrThrow().nvdev?.numChn ?? 'ENODEV',
+      getRxfhKeySize: () => NETVSC_HASH_KEYLEN,
+      getRxfhConfig: () => netvscRxfhConfig(vm.netvscOrThrow()),
+      setRxfh: (indir: readonly number[] | null, key: Uint8Array | null, hfunc: number) =>
+        vm.run(vm.netvscOrThrow().setRxfh({ ...(indir ? { indir } : {}), ...(key ? { key } : {}), hfunc }), 'set_rxfh'),
+      setRxfhConfigured: (configured: boolean) => {
+        vm.netvscOrThrow().rxfhConfigured = configured;
+      },
+      getStatsStrings: () => netvscStatsStrings(vm.netvscOrThrow(), vm.vcpus),
+      getEthtoolStats: () => netvscEthtoolStats(vm.netvscOrThrow(), vm.vcpus),
+    });
+  }
+
+  /**
+   * The RSS state the guest driver holds for `ifname` (what `ethtool -x` shows): the indirection
+   * table, the key, whether the user configured the table (IFF_RXFH_CONFIGURED).
+   */
+  rxfh(ifname = this.ifname): { indir: number[]; key: Uint8Array; configured: boolean } | NetvscErrno {
+    const d = this.lookup(ifname);
+    if (!d || d !== this.ethAdapter) return 'ENODEV';
+    const cfg = netvscRxfhConfig(this.netvscOrThrow());
+    if (typeof cfg === 'string') return cfg;
+    return { indir: cfg.indir, key: cfg.key, configured: this.netvscOrThrow().rxfhConfigured };
+  }
+
+  /** The netvsc ethtool statistics (`ethtool -S` names → values) of `ifname`. */
+  ethtoolStats(ifname = this.ifname): Map<string, bigint> | NetvscErrno {
+    const d = this.lookup(ifname);
+    if (!d || d !== this.ethAdapter) return 'ENODEV';
+    const names = netvscStatsStrings(this.netvscOrThrow(), this.vcpus);
+    if (typeof names === 'string') return names;
+    const values = netvscEthtoolStats(this.netvscOrThrow(), this.vcpus);
+    return new Map(names.map((n, i) => [n, values[i] ?? 0n] as const));
   }
 
   private netvscOrThrow(): NetvscNetdev {
