@@ -17,6 +17,9 @@ import { HV_HYP_PAGE_SIZE } from './packet.js';
 /** log2 of the Hyper-V page size. */
 export const HV_HYP_PAGE_SHIFT = 12;
 
+/** Most bytes of freed guest memory a {@link GuestMemory} keeps for reuse (128 MiB). */
+export const POOL_LIMIT = 128 * 1024 * 1024;
+
 /** A run of contiguous guest pages. */
 export interface GuestBuffer {
   /** First page frame number. */
@@ -57,6 +60,13 @@ export class GuestMemory {
   private readonly holes: { pfn: number; pageCount: number }[] = [];
   private top: number;
   private used = 0;
+  /**
+   * Freed backing stores kept for reuse, by page count (re-zeroed when handed out, as the kernel's
+   * zeroed allocations are): a detach/attach cycle frees and reallocates the same ring and buffer
+   * sizes, and reusing them spares the allocator and the garbage collector. Bounded by {@link POOL_LIMIT}.
+   */
+  private readonly pool = new Map<number, Uint8Array[]>();
+  private pooledBytes = 0;
 
   constructor(options: GuestMemoryOptions = {}) {
     this.firstPfn = options.firstPfn ?? 0x10000;
@@ -86,7 +96,15 @@ export class GuestMemory {
       this.top += pageCount;
     }
     const size = pageCount * HV_HYP_PAGE_SIZE;
-    const bytes = new Uint8Array(this.shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
+    const reused = this.pool.get(pageCount)?.pop();
+    let bytes: Uint8Array;
+    if (reused) {
+      this.pooledBytes -= size;
+      reused.fill(0);
+      bytes = reused;
+    } else {
+      bytes = new Uint8Array(this.shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
+    }
     const region: Region = { pfn, pageCount, bytes };
     const at = this.regionIndexAfter(pfn);
     this.regions.splice(at, 0, region);
@@ -100,6 +118,13 @@ export class GuestMemory {
     if (i < 0 || this.regions[i]!.bytes !== buffer.bytes) return;
     this.regions.splice(i, 1);
     this.used -= buffer.pageCount;
+    const size = buffer.pageCount * HV_HYP_PAGE_SIZE;
+    if (this.pooledBytes + size <= POOL_LIMIT) {
+      const list = this.pool.get(buffer.pageCount) ?? [];
+      list.push(buffer.bytes);
+      this.pool.set(buffer.pageCount, list);
+      this.pooledBytes += size;
+    }
     this.holes.push({ pfn: buffer.pfn, pageCount: buffer.pageCount });
     this.holes.sort((a, b) => a.pfn - b.pfn);
     // merge neighbours, and give a hole at the top back to the bump pointer

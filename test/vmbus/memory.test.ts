@@ -108,4 +108,19 @@ describe('guest memory', () => {
       { numRuns: 150 },
     );
   });
+  it('reuses a freed backing store for the same size, zeroed again, and never aliases a live buffer', () => {
+    const mem = new GuestMemory();
+    const a = mem.alloc(2);
+    if (!a.ok) throw new Error('alloc');
+    a.buffer.bytes.fill(0xab);
+    const store = a.buffer.bytes;
+    mem.free(a.buffer);
+    const b = mem.alloc(2);
+    const c = mem.alloc(2);
+    if (!b.ok || !c.ok) throw new Error('alloc');
+    expect(b.buffer.bytes).toBe(store);
+    expect(b.buffer.bytes.every((x) => x === 0)).toBe(true);
+    expect(c.buffer.bytes).not.toBe(store);
+    expect(mem.allocatedPages).toBe(4);
+  });
 });
