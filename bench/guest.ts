@@ -15,7 +15,7 @@ import { createBus, type Bus } from '../src/vmbus/bus.js';
 import { spawn } from '../src/vmbus/scheduler.js';
 import { registerNetvscDriver, type NetvscNetdev } from '../src/guest/netvsc-drv.js';
 import { netvscRingBytes } from '../src/guest/constants.js';
-import { ScriptedHost } from '../test/guest/scripted-host.js';
+import { ScriptedHost } from '../src/testing/peers-host.js';
 
 interface Config {
   readonly label: string;

@@ -15,3 +15,5 @@ export * from './host/index.js';
 export * from './sim/vm.js';
 export * from './ethtool/index.js';
 export * from './session/vm.js';
+export { runTraffic, trafficFlows, formatTrafficReport, parseTrafficArgs, TRAFFIC_MAX_FLOWS, type TrafficArgs, type TrafficOptions, type TrafficReport } from './session/traffic.js';
+export * from './trace/index.js';

@@ -7,6 +7,8 @@
  * linux-6.1|linux-4.2`, `--ethtool netlink|ioctl|legacy`, `--ifname NAME` (eth0), `--seed N`.
  */
 
+import { parseTrafficArgs } from '../session/traffic.js';
+
 /** NVSP versions `--nvsp` accepts by their short names (drivers/net/hyperv/hyperv_net.h). */
 export const NVSP_SHORT_NAMES: Readonly<Record<string, number>> = {
   '1': 0x2,
@@ -32,6 +34,15 @@ export interface CliOptions {
   ethtoolGiven: boolean;
   ifname: string;
   seed: number;
+  /** `--trace`: the decoded exchange on stderr, one line per message (`-v`: with fields and hex). */
+  trace: boolean;
+  traceVerbose: boolean;
+  /** `--trace-json [FILE]`: JSON lines to FILE, or to stderr for `-` (the default). */
+  traceJson: string | undefined;
+  /** `--trace-boot`: traces and captures include the boot (marked `# boot`). */
+  traceBoot: boolean;
+  /** `--pcap FILE`: a pcapng capture for Wireshark (docs/wireshark/netvsc.lua). */
+  pcap: string | undefined;
 }
 
 export type ParsedCli =
@@ -52,12 +63,21 @@ options (before the command):
   --ethtool S           ethtool style: netlink (default), ioctl or legacy (the 2015 ethtool)
   --ifname NAME         name of the netvsc interface (default eth0)
   --seed N              seed of the deterministic scheduler (default 1)
+  --trace               print the decoded VMBus/NVSP/RNDIS exchange of the command to stderr
+  -v, --verbose         with --trace: every decoded field and a hex dump under each line
+  --trace-json [FILE]   the decoded exchange as JSON lines, to FILE (default: stderr)
+  --trace-boot          traces and captures include the VM's boot (marked as such)
+  --pcap FILE           write the exchange as a pcapng capture (Wireshark: docs/wireshark/netvsc.lua)
   -h, --help            show this message
 
 commands:
   ethtool ARGS...       run one ethtool command; prints its stdout and stderr, exits with its status
-  session [--json]      read ethtool command lines from stdin and run them in order on one VM;
-                        --json prints one JSON array of {command, stdout, stderr, status}
+  session [--json]      read ethtool command lines from stdin and run them in order on one VM
+                        (lines 'traffic [opts]' inject flows in between); --json prints one JSON
+                        array of {command, stdout, stderr, status}
+  traffic [opts]        inbound flows steered by the host's RSS into the guest, then the spread per
+                        channel: --flows N (1000), --proto tcp|udp (tcp), --seed N (1), --payload N
+                        (64 bytes), --json
   demo                  the 2015 poster's session, as in 2015 and on today's kernel and ethtool
   ring                  a VMBus ring buffer written and read back, with hex dumps
 `;
@@ -81,6 +101,8 @@ export function parseNvsp(text: string | undefined): number | string {
   return `option --nvsp: '${text}' is not an NVSP version (1, 2, 4, 5, 6, 6.1 or hex)`;
 }
 
+const COMMANDS = new Set(['ethtool', 'session', 'traffic', 'demo', 'ring', 'help']);
+
 export function parseCli(argv: readonly string[]): ParsedCli {
   const o: CliOptions = {
     vcpus: 4,
@@ -91,6 +113,11 @@ export function parseCli(argv: readonly string[]): ParsedCli {
     ethtoolGiven: false,
     ifname: 'eth0',
     seed: 1,
+    trace: false,
+    traceVerbose: false,
+    traceJson: undefined,
+    traceBoot: false,
+    pcap: undefined,
   };
   let i = 0;
   for (; i < argv.length; i++) {
@@ -147,6 +174,34 @@ export function parseCli(argv: readonly string[]): ParsedCli {
         o.ifname = v;
         break;
       }
+      case '--trace':
+        o.trace = true;
+        break;
+      case '-v':
+      case '--verbose':
+        o.traceVerbose = true;
+        break;
+      case '--trace-boot':
+        o.traceBoot = true;
+        break;
+      case '--trace-json': {
+        // The FILE is optional: the next word is a file unless it is a command or an option.
+        const next = inline ?? argv[i + 1];
+        if (inline === undefined && (next === undefined || next.startsWith('-') || COMMANDS.has(next))) {
+          o.traceJson = '-';
+        } else {
+          if (inline === undefined) i++;
+          if (!next) return { kind: 'error', message: 'option --trace-json: empty file name' };
+          o.traceJson = next;
+        }
+        break;
+      }
+      case '--pcap': {
+        const v = value();
+        if (!v) return { kind: 'error', message: 'option --pcap needs a file name' };
+        o.pcap = v;
+        break;
+      }
       default:
         return { kind: 'error', message: `unknown option '${a}'` };
     }
@@ -155,12 +210,21 @@ export function parseCli(argv: readonly string[]): ParsedCli {
   if (command === undefined) return { kind: 'error', message: 'no command given' };
   if (command === 'help') return { kind: 'help' };
   const args = argv.slice(i + 1);
+  if (o.traceVerbose && !o.trace) return { kind: 'error', message: 'option -v needs --trace' };
+  if (command === 'ring' && (o.trace || o.traceJson !== undefined || o.pcap !== undefined)) {
+    return { kind: 'error', message: 'ring runs no VM: --trace, --trace-json and --pcap do not apply' };
+  }
   switch (command) {
     case 'ethtool':
       return { kind: 'run', options: o, command, args };
     case 'session':
       if (args.some((a) => a !== '--json')) return { kind: 'error', message: `session takes only --json, not '${args.find((a) => a !== '--json')}'` };
       return { kind: 'run', options: o, command, args };
+    case 'traffic': {
+      const t = parseTrafficArgs(args);
+      if (!t.ok) return { kind: 'error', message: t.message };
+      return { kind: 'run', options: o, command, args };
+    }
     case 'demo':
     case 'ring':
       if (args.length) return { kind: 'error', message: `${command} takes no arguments` };

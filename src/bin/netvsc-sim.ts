@@ -2,10 +2,40 @@
 /**
  * The `netvsc-sim` command line. See `netvsc-sim --help` and cli-args.ts for the contract.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseCli, USAGE, type CliOptions } from './cli-args.js';
 import { createVm, formatWireSummary, type Vm, type VmOptions } from '../session/vm.js';
 import { ringDemo } from './ring-demo.js';
+import { formatTrafficReport, parseTrafficArgs } from '../session/traffic.js';
+import { renderPcapng, renderTraceJsonLines, renderTraceText, type TraceSource } from '../trace/render.js';
+
+// --trace / --trace-json / --pcap: the VMs whose exchange is written when the command is done.
+const traced: { name: string; vm: Vm }[] = [];
+const tracing = (o: CliOptions) => o.trace || o.traceJson !== undefined || o.pcap !== undefined;
+const traceOption = (o: CliOptions): Partial<VmOptions> => (tracing(o) ? { trace: o.traceBoot ? 'boot' : true } : {});
+/** Labels what a traced VM records next (the command it runs). */
+function tracePhase(vm: Vm, label: string): void {
+  if (traced.some((t) => t.vm === vm)) vm.trace().phase(label);
+}
+function watch(vm: Vm, name: string, o: CliOptions): Vm {
+  if (tracing(o)) traced.push({ name, vm });
+  return vm;
+}
+/** Writes the traces; returns false when a file could not be written. */
+function writeTraces(o: CliOptions): boolean {
+  if (!traced.length) return true;
+  const sources: TraceSource[] = traced.map((t) => ({ name: t.name, records: t.vm.trace().records }));
+  if (o.trace) process.stderr.write(renderTraceText(sources, o.traceVerbose));
+  try {
+    if (o.traceJson === '-') process.stderr.write(renderTraceJsonLines(sources));
+    else if (o.traceJson !== undefined) writeFileSync(o.traceJson, renderTraceJsonLines(sources));
+    if (o.pcap !== undefined) writeFileSync(o.pcap, renderPcapng(sources));
+  } catch (e) {
+    process.stderr.write(`netvsc-sim: cannot write the trace: ${e instanceof Error ? e.message : String(e)}\n`);
+    return false;
+  }
+  return true;
+}
 
 function vmOptions(o: CliOptions, overrides: Partial<VmOptions> = {}): VmOptions {
   return {
@@ -15,6 +45,7 @@ function vmOptions(o: CliOptions, overrides: Partial<VmOptions> = {}): VmOptions
     ethtool: o.ethtool,
     ifname: o.ifname,
     seed: o.seed,
+    ...traceOption(o),
     ...overrides,
   };
 }
@@ -32,10 +63,14 @@ function runSession(vm: Vm, input: string, json: boolean): number {
     if (!line || line.startsWith('#')) continue;
     let r: { stdout: string; stderr: string; status: number };
     if (/^ethtool(\s|$)/.test(line)) {
+      tracePhase(vm, line);
       r = vm.ethtool(line);
+    } else if (/^traffic(\s|$)/.test(line)) {
+      const t = parseTrafficArgs(line.split(/\s+/).slice(1), false);
+      r = t.ok ? { stdout: `${formatTrafficReport(vm.traffic(t.args))}\n`, stderr: '', status: 0 } : { stdout: '', stderr: `netvsc-sim: ${t.message}\n`, status: 2 };
     } else {
       const word = line.split(/\s+/)[0];
-      r = { stdout: '', stderr: `netvsc-sim: ${word}: command not found (a session runs ethtool command lines)\n`, status: 127 };
+      r = { stdout: '', stderr: `netvsc-sim: ${word}: command not found (a session runs ethtool and traffic command lines)\n`, status: 127 };
     }
     status = r.status;
     entries.push({ command: line, stdout: r.stdout, stderr: r.stderr, status: r.status });
@@ -59,11 +94,40 @@ function demoPart(title: string, vm: Vm, out: string[]): void {
   out.push('');
   for (const cmd of POSTER_SESSION) {
     const before = vm.wire();
+    tracePhase(vm, cmd);
     const r = vm.ethtool(cmd);
     out.push(transcript(cmd, r).replace(/\n$/, ''));
     out.push(`   [exit ${r.status}; ${formatWireSummary(vm.wire(before))}]`);
     out.push('');
   }
+}
+
+/** The `rx_queue_N_packets` lines of `ethtool -S`. */
+function rxQueueLines(stdout: string): string {
+  return stdout
+    .split('\n')
+    .filter((l) => /^ {5}rx_queue_\d+_packets: /.test(l))
+    .join('\n');
+}
+
+/** Demo end: 1,000 TCP flows spread by RSS over 4 queues, then over 2 after `-L combined 2`. */
+function rssDemo(vm: Vm, out: string[]): void {
+  const name = vm.ifname;
+  out.push('== Watch RSS spread 1,000 flows over 4 queues, then over 2');
+  out.push('   (the host hashes each flow with the Toeplitz key and steers it by the indirection table)');
+  out.push('');
+  for (const combined of [4, 2]) {
+    const cmd = `ethtool -L ${name} combined ${combined}`;
+    out.push(transcript(cmd, vm.ethtool(cmd)).replace(/\n$/, ''));
+    const t = vm.traffic({ flows: 1000, proto: 'tcp', seed: vm.seed });
+    out.push(`$ traffic --flows 1000 --proto tcp --seed ${vm.seed}`);
+    out.push(formatTrafficReport(t));
+    const s = vm.ethtool(`ethtool -S ${name}`);
+    out.push(`$ ethtool -S ${name} | grep rx_queue_.*_packets`);
+    out.push(rxQueueLines(s.stdout));
+    out.push('');
+  }
+  out.push('- The counters start again at 0 after -L: every channel change is a new netvsc device.');
 }
 
 function demo(o: CliOptions): number {
@@ -73,11 +137,11 @@ function demo(o: CliOptions): number {
   out.push('the rings for it.');
   out.push('');
   const base = { vcpus: 4, host: { queues: 64, nvsp: o.nvsp }, ifname: o.ifname, seed: o.seed };
-  const old = createVm({ ...base, profile: 'linux-4.2', ethtool: 'legacy' });
+  const old = watch(createVm({ ...base, ...traceOption(o), profile: 'linux-4.2', ethtool: 'legacy' }), 'linux-4.2, ethtool legacy', o);
   demoPart('2015: Linux 4.2 with the vRSS patches, the ethtool of 2015', old, out);
-  const nl = createVm({ ...base, profile: 'linux-6.1', ethtool: 'netlink' });
+  const nl = watch(createVm({ ...base, ...traceOption(o), profile: 'linux-6.1', ethtool: 'netlink' }), 'linux-6.1, ethtool netlink', o);
   demoPart('Today: Linux 6.1 (Debian 12), ethtool 6.1 over netlink', nl, out);
-  const io = createVm({ ...base, profile: 'linux-6.1', ethtool: 'ioctl' });
+  const io = watch(createVm({ ...base, ...traceOption(o), profile: 'linux-6.1', ethtool: 'ioctl' }), 'linux-6.1, ethtool ioctl', o);
   demoPart('Today: Linux 6.1, ethtool 6.1 on its ioctl path (a kernel without ethtool netlink)', io, out);
   const oldMax = old.getChannels();
   const newMax = nl.getChannels();
@@ -93,6 +157,8 @@ function demo(o: CliOptions): number {
   out.push('- combined 0 is refused either way: by the 2015 driver, by the kernel ethtool core today.');
   out.push('- Every change is a full detach/attach: RNDIS halted, buffers revoked, channels closed, then the');
   out.push('  whole bring-up again (NVSP, buffers, RNDIS queries, NVSP 133 for the subchannels, RSS SET).');
+  out.push('');
+  rssDemo(createVm({ ...base, profile: 'linux-6.1', ethtool: 'netlink' }), out);
   process.stdout.write(out.join('\n') + '\n');
   return 0;
 }
@@ -110,24 +176,40 @@ function main(argv: string[]): number {
   const { options, command, args } = parsed;
   switch (command) {
     case 'ethtool': {
-      const vm = createVm(vmOptions(options));
+      const vm = watch(createVm(vmOptions(options)), 'vm', options);
+      tracePhase(vm, ['ethtool', ...args].join(' '));
       const r = vm.ethtool(args);
       process.stdout.write(r.stdout);
       process.stderr.write(r.stderr);
-      return r.status;
+      return writeTraces(options) ? r.status : 1;
     }
     case 'session': {
-      const vm = createVm(vmOptions(options));
+      const vm = watch(createVm(vmOptions(options)), 'vm', options);
       let input: string;
       try {
         input = readFileSync(0, 'utf8');
       } catch {
         input = '';
       }
-      return runSession(vm, input, args.includes('--json'));
+      const status = runSession(vm, input, args.includes('--json'));
+      return writeTraces(options) ? status : 1;
     }
-    case 'demo':
-      return demo(options);
+    case 'traffic': {
+      const t = parseTrafficArgs(args);
+      if (!t.ok) {
+        process.stderr.write(`netvsc-sim: ${t.message}\n`);
+        return 2;
+      }
+      const vm = watch(createVm(vmOptions(options)), 'vm', options);
+      tracePhase(vm, ['traffic', ...args].join(' '));
+      const report = vm.traffic(t.args);
+      process.stdout.write(t.args.json ? JSON.stringify(report, null, 2) + '\n' : formatTrafficReport(report) + '\n');
+      return writeTraces(options) ? 0 : 1;
+    }
+    case 'demo': {
+      const status = demo(options);
+      return writeTraces(options) ? status : 1;
+    }
     case 'ring':
       process.stdout.write(ringDemo());
       return 0;

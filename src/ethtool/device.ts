@@ -75,6 +75,26 @@ export interface EthtoolDevice {
   getRxfh?(): readonly number[] | Errno;
   /** Queue indices that have an AF_XDP zero-copy socket bound (`xsk_get_pool_from_qid()` non-NULL). */
   xskPoolQueues?(): readonly number[];
+  /** `ethtool_ops->get_rxnfc(ETHTOOL_GRXRINGS)`: the number of RX rings, or an errno. Absent ⇒ EOPNOTSUPP. */
+  getRxRings?(): number | Errno;
+  /** `ethtool_ops->get_rxfh_key_size` (0 ⇒ no key). */
+  getRxfhKeySize?(): number;
+  /**
+   * `ethtool_ops->get_rxfh` in full: the indirection table (`get_rxfh_indir_size` entries), the
+   * hash key (`get_rxfh_key_size` bytes) and the hash function bit set (ETH_RSS_HASH_TOP = 1…), or an errno.
+   */
+  getRxfhConfig?(): { readonly indir: readonly number[]; readonly key: Uint8Array; readonly hfunc: number } | Errno;
+  /**
+   * `ethtool_ops->set_rxfh`, synchronous (for netvsc: the RSS SETs over the simulated rings).
+   * `indir` null ⇒ table unchanged; `key` null ⇒ key unchanged; `hfunc` 0 ⇒ ETH_RSS_HASH_NO_CHANGE.
+   */
+  setRxfh?(indir: readonly number[] | null, key: Uint8Array | null, hfunc: number): 0 | Errno;
+  /** The core sets or clears IFF_RXFH_CONFIGURED in `dev->priv_flags` after a successful set_rxfh. */
+  setRxfhConfigured?(configured: boolean): void;
+  /** `get_sset_count(ETH_SS_STATS)` + `get_strings(ETH_SS_STATS)`: the statistics names, or an errno. */
+  getStatsStrings?(): readonly string[] | Errno;
+  /** `get_ethtool_stats`: one u64 per name of {@link getStatsStrings}, in the same order. */
+  getEthtoolStats?(): readonly bigint[];
 }
 
 /** A network namespace: what `__dev_get_by_name` and the wildcard dump iterate over. */

@@ -10,6 +10,9 @@
  * - ethtool 4.2 (2015, the Hyper-V vRSS poster's era: ioctl only, `no channel parameters changed,
  *   aborting`, exit 1, a `current values:` line whose labels put rx under `tx`).
  *
+ * With ethtool 6.1 (both styles) also `-x`/`-X` (RSS indirection table, key, hash function) and
+ * `-S` (statistics), which 6.1 runs over ioctl only: see rxfh.ts and stats.ts.
+ *
  * The kernel is reached through the simulated ioctl and netlink entry points over bytes.
  * @module
  */
@@ -57,6 +60,8 @@ import {
 } from './nlmsg.js';
 import { OutputLog, type OutputWrite } from './output.js';
 import { shellWords } from './shell-words.js';
+import { doGrxfh, doSrxfh, type RxfhCtx } from './rxfh.js';
+import { doGnicstats } from './stats.js';
 
 /**
  * Which ethtool, on which kind of kernel:
@@ -118,7 +123,9 @@ interface Ctx {
 }
 
 function notSimulated(ctx: Ctx, what: string): never {
-  ctx.out.err(`netvsc-sim: ethtool ${what}: not simulated (only -l/--show-channels, -L/--set-channels, -h/--help and --version are)\n`);
+  ctx.out.err(
+    `netvsc-sim: ethtool ${what}: not simulated (only -l/--show-channels, -L/--set-channels, -h/--help and --version are${ctx.version !== '6.15' ? ', and -x/-X/-S' : ''})\n`,
+  );
   throw new Exit(1, false);
 }
 
@@ -500,6 +507,8 @@ function modernMain(ctx: Ctx, args: readonly string[]): number {
     ctx.out.out(`ethtool version ${ctx.version}\n`);
     return 0;
   }
+  const rss = ctx.version === '6.1' ? ioctlOnlySub(p.row) : undefined;
+  if (rss) return runIoctlOnly(ctx, p, rss);
   if (sub === 'other') notSimulated(ctx, describeSub(p.row));
   const devname = p.devname!;
   const wildcard = devname === '*';
@@ -544,6 +553,67 @@ function modernMain(ctx: Ctx, args: readonly string[]): number {
   return sub === 'show-channels' ? doGchannels(ctx, devname, p.rest) : doSchannels(ctx, devname, p.rest);
 }
 
+type IoctlOnlySub = 'show-rxfh' | 'set-rxfh' | 'statistics';
+
+/** The 6.1 sub-commands this simulator runs through ioctl only: -x, -X (no netlink request in 6.1) and -S. */
+function ioctlOnlySub(row: OptionRow): IoctlOnlySub | undefined {
+  switch (row.opts) {
+    case '-x|--show-rxfh-indir|--show-rxfh':
+      return 'show-rxfh';
+    case '-X|--set-rxfh-indir|--rxfh':
+      return 'set-rxfh';
+    case '-S|--statistics':
+      return 'statistics';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * ethtool 6.1 `netlink_run_handler` for a row without `nlfunc` (-x, -X) or whose `nlchk` declines
+ * (-S without arguments), then `ioctl_init` and the ioctl handler.
+ */
+function runIoctlOnly(ctx: Ctx, p: Parsed, sub: IoctlOnlySub): number {
+  const devname = p.devname!;
+  let reason: string;
+  if (sub === 'statistics' && p.rest.length > 0) {
+    // nl_gstats_chk accepts: the netlink statistics request (groups), or the ioctl path without netlink
+    if (cStrlen(devname) >= ALTIFNAMSIZ) {
+      ctx.out.err(`device name '${devname}' longer than ${ALTIFNAMSIZ - 1} characters\n`);
+      return 1;
+    }
+    if (ctx.netlinkKernel) notSimulated(ctx, '-S with arguments (netlink statistics groups)');
+    reason = 'netlink interface initialization failed';
+  } else {
+    reason = sub === 'statistics' ? 'ioctl-only request' : 'ethtool netlink support for subcommand missing';
+  }
+  if (devname === '*') {
+    ctx.out.err(`${reason}, wildcard dump not supported\n`);
+    return 1;
+  }
+  if (cStrlen(devname) >= IFNAMSIZ) {
+    ctx.out.err(`${reason}, device name longer than ${IFNAMSIZ - 1} not supported\n`);
+    return 1;
+  }
+  if (p.json) badArgs(ctx);
+  return runRssStats(ctx, sub, devname, p.rest);
+}
+
+/** The ioctl handlers of -x, -X, -S (ethtool 6.1, or 4.2 with `ctx.version` 4.2). */
+function runRssStats(ctx: Ctx, sub: IoctlOnlySub, devname: string, rest: readonly string[]): number {
+  const rctx: RxfhCtx = {
+    sys: ctx.sys,
+    out: ctx.out,
+    kernel: { core: ctx.core, capNetAdmin: ctx.cap },
+    badArgs: () => badArgs(ctx),
+    notSimulated: (what) => notSimulated(ctx, what),
+    legacy: ctx.version === '4.2',
+  };
+  if (sub === 'show-rxfh') return doGrxfh(rctx, devname, rest);
+  if (sub === 'set-rxfh') return doSrxfh(rctx, devname, rest);
+  return doGnicstats(rctx, devname, rest);
+}
+
 /** ethtool 4.2 `main()`. */
 function legacyMain(ctx: Ctx, args: readonly string[]): number {
   if (args.length === 0) badArgs(ctx);
@@ -576,8 +646,11 @@ function legacyMain(ctx: Ctx, args: readonly string[]): number {
       return doGchannels(ctx, devname!, rest);
     case 'set-channels':
       return doSchannels(ctx, devname!, rest);
-    default:
+    default: {
+      const rss = ioctlOnlySub(row);
+      if (rss) return runRssStats(ctx, rss, devname!, rest);
       return notSimulated(ctx, describeSub(row));
+    }
   }
 }
 

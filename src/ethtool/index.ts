@@ -1,5 +1,5 @@
 /**
- * Floor 7: ethtool's channel commands. `runEthtool` turns an ethtool command line into the exact
+ * Floor 7: ethtool's channel commands, and (ethtool 6.1) RSS `-x`/`-X` and statistics `-S`. `runEthtool` turns an ethtool command line into the exact
  * stdout, stderr and exit status of real ethtool (6.1 over netlink or ioctl, 6.15 with `--json`,
  * or the 2015-era 4.2), running the kernel ethtool core's checks against devices the simulated VM
  * provides through {@link EthtoolSystem} / {@link EthtoolDevice}. Imports nothing above rss/.
@@ -23,6 +23,23 @@ export * as ethnl from './nlmsg.js';
 export { OutputLog, mergeOutput, PIPE_BUFFER_SIZE, type OutputWrite } from './output.js';
 export { shellWords, type ShellWords } from './shell-words.js';
 export { HELP_4_2, HELP_6_1, HELP_6_15 } from './help-text.js';
+export {
+  ETH_RXFH_INDIR_NO_CHANGE,
+  ETH_RXFH_CONTEXT_ALLOC,
+  RSS_HASH_FUNC_NAMES,
+  ethtoolIoctlDevice,
+  kernelGetRxRings,
+  kernelGetRss,
+  kernelGetRxfhIndir,
+  kernelSetRss,
+  kernelSetRxfhIndir,
+  rxfhIndirDefault,
+  scanHex2,
+  type RssGet,
+  type RssSet,
+  type RxfhKernelOptions,
+} from './rxfh.js';
+export { ETH_GSTRING_LEN, kernelStatsCount, kernelStatsStrings, kernelStats } from './stats.js';
 export {
   runEthtool,
   ethtoolArgv,

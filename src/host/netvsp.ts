@@ -1381,6 +1381,7 @@ function ringSend(hc: HostChannel, packet: VmbusPacket): RingWriteResult | null 
   const rings = hc.rings;
   if (!rings || hc.state !== 'open') return null;
   const r = writePacket(rings.outbound, packet);
+  if (r.ok) hc.written(packet);
   if (r.ok && r.signal) hc.signalGuest();
   return r;
 }

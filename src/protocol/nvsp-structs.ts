@@ -20,32 +20,32 @@
  */
 import { array, bytes, nested, reserved, struct, u16, u32, u64, u8, type ValueOf } from '../wire/index.js';
 
-// Layout: hyperv_net.h struct nvsp_message_header
+/** Layout: hyperv_net.h struct nvsp_message_header. */
 export const nvsp_message_header = struct('nvsp_message_header', [u32('msg_type')]);
 
-// Layout: hyperv_net.h struct nvsp_message_init
+/** Layout: hyperv_net.h struct nvsp_message_init. */
 export const nvsp_message_init = struct('nvsp_message_init', [u32('min_protocol_ver'), u32('max_protocol_ver')]);
 
-// Layout: hyperv_net.h struct nvsp_message_init_complete
+/** Layout: hyperv_net.h struct nvsp_message_init_complete. */
 export const nvsp_message_init_complete = struct('nvsp_message_init_complete', [
   u32('negotiated_protocol_ver'),
   u32('max_mdl_chain_len'),
   u32('status'),
 ]);
 
-// Layout: hyperv_net.h struct nvsp_1_message_send_ndis_version
+/** Layout: hyperv_net.h struct nvsp_1_message_send_ndis_version. */
 export const nvsp_1_message_send_ndis_version = struct('nvsp_1_message_send_ndis_version', [
   u32('ndis_major_ver'),
   u32('ndis_minor_ver'),
 ]);
 
-// Layout: hyperv_net.h struct nvsp_1_message_send_receive_buffer (packed: 6 bytes)
+/** Layout: hyperv_net.h struct nvsp_1_message_send_receive_buffer (packed: 6 bytes). */
 export const nvsp_1_message_send_receive_buffer = struct('nvsp_1_message_send_receive_buffer', [
   u32('gpadl_handle'),
   u16('id'),
 ]);
 
-// Layout: hyperv_net.h struct nvsp_1_receive_buffer_section
+/** Layout: hyperv_net.h struct nvsp_1_receive_buffer_section. */
 export const nvsp_1_receive_buffer_section = struct('nvsp_1_receive_buffer_section', [
   u32('offset'),
   u32('sub_alloc_size'),
@@ -62,32 +62,32 @@ export const nvsp_1_message_send_receive_buffer_complete = struct('nvsp_1_messag
   array('sections', nvsp_1_receive_buffer_section, 1),
 ]);
 
-// Layout: hyperv_net.h struct nvsp_1_message_revoke_receive_buffer
+/** Layout: hyperv_net.h struct nvsp_1_message_revoke_receive_buffer. */
 export const nvsp_1_message_revoke_receive_buffer = struct('nvsp_1_message_revoke_receive_buffer', [u16('id')]);
 
-// Layout: hyperv_net.h struct nvsp_1_message_send_send_buffer (packed: 6 bytes)
+/** Layout: hyperv_net.h struct nvsp_1_message_send_send_buffer (packed: 6 bytes). */
 export const nvsp_1_message_send_send_buffer = struct('nvsp_1_message_send_send_buffer', [
   u32('gpadl_handle'),
   u16('id'),
 ]);
 
-// Layout: hyperv_net.h struct nvsp_1_message_send_send_buffer_complete
+/** Layout: hyperv_net.h struct nvsp_1_message_send_send_buffer_complete. */
 export const nvsp_1_message_send_send_buffer_complete = struct('nvsp_1_message_send_send_buffer_complete', [
   u32('status'),
   u32('section_size'),
 ]);
 
-// Layout: hyperv_net.h struct nvsp_1_message_revoke_send_buffer
+/** Layout: hyperv_net.h struct nvsp_1_message_revoke_send_buffer. */
 export const nvsp_1_message_revoke_send_buffer = struct('nvsp_1_message_revoke_send_buffer', [u16('id')]);
 
-// Layout: hyperv_net.h struct nvsp_1_message_send_rndis_packet
+/** Layout: hyperv_net.h struct nvsp_1_message_send_rndis_packet. */
 export const nvsp_1_message_send_rndis_packet = struct('nvsp_1_message_send_rndis_packet', [
   u32('channel_type'),
   u32('send_buf_section_index'),
   u32('send_buf_section_size'),
 ]);
 
-// Layout: hyperv_net.h struct nvsp_1_message_send_rndis_packet_complete
+/** Layout: hyperv_net.h struct nvsp_1_message_send_rndis_packet_complete. */
 export const nvsp_1_message_send_rndis_packet_complete = struct('nvsp_1_message_send_rndis_packet_complete', [
   u32('status'),
 ]);
@@ -101,10 +101,10 @@ export const nvsp_2_send_ndis_config = struct('nvsp_2_send_ndis_config', [
   u64('capability'),
 ]);
 
-// Layout: hyperv_net.h struct nvsp_2_alloc_rxbuf
+/** Layout: hyperv_net.h struct nvsp_2_alloc_rxbuf. */
 export const nvsp_2_alloc_rxbuf = struct('nvsp_2_alloc_rxbuf', [u32('alloc_id'), u32('len')]);
 
-// Layout: hyperv_net.h struct nvsp_2_alloc_rxbuf_comp (packed: recv_buf_id at 12)
+/** Layout: hyperv_net.h struct nvsp_2_alloc_rxbuf_comp (packed: recv_buf_id at 12). */
 export const nvsp_2_alloc_rxbuf_comp = struct('nvsp_2_alloc_rxbuf_comp', [
   u32('status'),
   u32('alloc_id'),
@@ -112,13 +112,13 @@ export const nvsp_2_alloc_rxbuf_comp = struct('nvsp_2_alloc_rxbuf_comp', [
   u64('recv_buf_id'),
 ]);
 
-// Layout: hyperv_net.h struct nvsp_2_free_rxbuf
+/** Layout: hyperv_net.h struct nvsp_2_free_rxbuf. */
 export const nvsp_2_free_rxbuf = struct('nvsp_2_free_rxbuf', [u64('recv_buf_id')]);
 
-// Layout: hyperv_net.h struct nvsp_4_send_vf_association
+/** Layout: hyperv_net.h struct nvsp_4_send_vf_association. */
 export const nvsp_4_send_vf_association = struct('nvsp_4_send_vf_association', [u32('allocated'), u32('serial')]);
 
-// Layout: hyperv_net.h struct nvsp_4_sw_datapath
+/** Layout: hyperv_net.h struct nvsp_4_sw_datapath. */
 export const nvsp_4_sw_datapath = struct('nvsp_4_sw_datapath', [u32('active_datapath')]);
 
 // Layout: openvmm vm/devices/net/netvsp/src/protocol.rs Message5OidQueryEx (NDIS object header
@@ -130,13 +130,13 @@ export const nvsp_5_oid_query_ex = struct('nvsp_5_oid_query_ex', [
   u32('oid'),
 ]);
 
-// Layout: openvmm protocol.rs Message5OidQueryExComplete. Not a Linux struct.
+/** Layout: openvmm protocol.rs Message5OidQueryExComplete. Not a Linux struct. */
 export const nvsp_5_oid_query_ex_comp = struct('nvsp_5_oid_query_ex_comp', [u32('status'), u32('bytes')]);
 
-// Layout: hyperv_net.h struct nvsp_5_subchannel_request
+/** Layout: hyperv_net.h struct nvsp_5_subchannel_request. */
 export const nvsp_5_subchannel_request = struct('nvsp_5_subchannel_request', [u32('op'), u32('num_subchannels')]);
 
-// Layout: hyperv_net.h struct nvsp_5_subchannel_complete
+/** Layout: hyperv_net.h struct nvsp_5_subchannel_complete. */
 export const nvsp_5_subchannel_complete = struct('nvsp_5_subchannel_complete', [
   u32('status'),
   u32('num_subchannels'),
@@ -146,7 +146,7 @@ export const nvsp_5_subchannel_complete = struct('nvsp_5_subchannel_complete', [
 // NVSP message, header included)
 export const nvsp_5_send_indirect_table = struct('nvsp_5_send_indirect_table', [u32('count'), u32('offset')]);
 
-// Layout: hyperv_net.h struct grp_affinity (packed: 16 bytes)
+/** Layout: hyperv_net.h struct grp_affinity (packed: 16 bytes). */
 export const grp_affinity = struct('grp_affinity', [u64('mask'), u16('grp'), reserved('reserved', 6)]);
 
 // Layouts: hyperv_net.h struct nvsp_6_pd_api_req, the anonymous packed structs of its union.
@@ -239,7 +239,7 @@ export const NVSP_6_PD_API_COMP_MEMBERS = Object.freeze({
 /** sizeof(struct nvsp_6_pd_api_comp): op + status + the union (largest member `cr_q`, 28) — the reason nvsp_message is 40. */
 export const NVSP_6_PD_API_COMP_SIZE = 36;
 
-// Layout: hyperv_net.h struct nvsp_6_pd_buf (u16 bitfield word: is_partial bit 0, reserved 1..15)
+/** Layout: hyperv_net.h struct nvsp_6_pd_buf (u16 bitfield word: is_partial bit 0, reserved 1..15). */
 export const nvsp_6_pd_buf = struct('nvsp_6_pd_buf', [u32('region_offset'), u16('region_id'), u16('flags')]);
 
 // Layout: hyperv_net.h struct nvsp_6_pd_batch_msg (starts with its own header; u16 bitfield word:
@@ -253,7 +253,7 @@ export const nvsp_6_pd_batch_msg = struct('nvsp_6_pd_batch_msg', [
 
 /** sizeof(union nvsp_all_messages) in 6.1.192 (its largest member is the v6 PD completion). */
 export const NVSP_ALL_MESSAGES_SIZE = 36;
-// Layout: hyperv_net.h struct nvsp_message (header + union of every body; 40 bytes)
+/** Layout: hyperv_net.h struct nvsp_message (header + union of every body; 40 bytes). */
 export const nvsp_message = struct('nvsp_message', [
   nested('hdr', nvsp_message_header),
   bytes('msg', NVSP_ALL_MESSAGES_SIZE),

@@ -58,7 +58,23 @@ export type HypervisorEvent =
   | { readonly kind: 'post'; readonly time: number; readonly connectionId: number; readonly payload: Uint8Array; readonly status: number }
   | { readonly kind: 'message'; readonly time: number; readonly slot: Uint8Array }
   | { readonly kind: 'signal'; readonly time: number; readonly connectionId: number; readonly status: number }
-  | { readonly kind: 'interrupt'; readonly time: number; readonly relid: number };
+  | { readonly kind: 'interrupt'; readonly time: number; readonly relid: number }
+  /**
+   * A VMBus packet written into a channel ring (rings live in guest memory and do not cross the
+   * hypervisor; the channel ends report their writes here so one tap sees the whole exchange).
+   * Reported only while someone observes (see {@link Hypervisor.observed}).
+   */
+  | {
+      readonly kind: 'packet';
+      readonly time: number;
+      readonly relid: number;
+      /** 0 for a primary channel. */
+      readonly subchannel: number;
+      /** `guest-to-host`: the guest's outbound ring; `host-to-guest`: the host's. */
+      readonly direction: 'guest-to-host' | 'host-to-guest';
+      /** The framed packet exactly as written (descriptor included, trailer excluded). */
+      readonly bytes: Uint8Array;
+    };
 
 /** Latencies (virtual ns) of each crossing, and an observer. */
 export interface HypervisorOptions {
@@ -108,6 +124,7 @@ export class Hypervisor {
   private monitorPollScheduled = false;
   private readonly postFaults: number[] = [];
   private readonly tap: ((event: HypervisorEvent) => void) | undefined;
+  private readonly taps = new Set<(event: HypervisorEvent) => void>();
 
   constructor(scheduler: Scheduler, memory: GuestMemory, options: HypervisorOptions = {}) {
     this.scheduler = scheduler;
@@ -116,6 +133,27 @@ export class Hypervisor {
     this.eventLatency = options.eventLatency ?? 2_000;
     this.monitorLatency = options.monitorLatency ?? 20_000;
     this.tap = options.tap;
+  }
+
+  /** Adds an observer of every crossing (like {@link HypervisorOptions.tap}); returns its remover. */
+  addTap(tap: (event: HypervisorEvent) => void): () => void {
+    this.taps.add(tap);
+    return () => void this.taps.delete(tap);
+  }
+
+  /** Someone observes the crossings (channel ends only encode packet copies for {@link notePacket} then). */
+  get observed(): boolean {
+    return this.tap !== undefined || this.taps.size > 0;
+  }
+
+  /** @internal A channel end wrote a packet into a ring: tells the observers. */
+  notePacket(relid: number, subchannel: number, direction: 'guest-to-host' | 'host-to-guest', bytes: Uint8Array): void {
+    this.emit({ kind: 'packet', time: this.scheduler.now, relid, subchannel, direction, bytes });
+  }
+
+  private emit(event: HypervisorEvent): void {
+    this.tap?.(event);
+    for (const t of this.taps) t(event);
   }
 
   /** Connects the guest end. */
@@ -185,7 +223,7 @@ export class Hypervisor {
     const connectionId = m.connectionid & 0xffffff;
     const payload = m.payload.slice(0, Math.min(m.payload_size, HV_MESSAGE_PAYLOAD_BYTE_COUNT));
     const status = this.checkPost(connectionId, m.payload_size);
-    this.tap?.({ kind: 'post', time: this.scheduler.now, connectionId, payload, status });
+    this.emit({ kind: 'post', time: this.scheduler.now, connectionId, payload, status });
     if (status !== HV_STATUS_SUCCESS) {
       this.stats.postsRefused++;
       return status;
@@ -224,7 +262,7 @@ export class Hypervisor {
   signalEvent(connectionId: number): number {
     const id = connectionId >>> 0;
     const handler = this.eventPorts.get(id);
-    this.tap?.({ kind: 'signal', time: this.scheduler.now, connectionId: id, status: handler ? HV_STATUS_SUCCESS : HV_STATUS_INVALID_CONNECTION_ID });
+    this.emit({ kind: 'signal', time: this.scheduler.now, connectionId: id, status: handler ? HV_STATUS_SUCCESS : HV_STATUS_INVALID_CONNECTION_ID });
     if (!handler) return HV_STATUS_INVALID_CONNECTION_ID;
     this.stats.signalsToHost++;
     if (!this.eventPending.has(id)) {
@@ -318,7 +356,7 @@ export class Hypervisor {
     this.simp.set(slot, VMBUS_SINT_OFFSET);
     if (this.toGuest.length) this.simp[VMBUS_SINT_OFFSET + 5]! |= HV_MESSAGE_FLAG_PENDING;
     this.stats.messagesToGuest++;
-    this.tap?.({ kind: 'message', time: this.scheduler.now, slot: this.simp.slice(VMBUS_SINT_OFFSET, VMBUS_SINT_OFFSET + HV_MESSAGE_SIZE) });
+    this.emit({ kind: 'message', time: this.scheduler.now, slot: this.simp.slice(VMBUS_SINT_OFFSET, VMBUS_SINT_OFFSET + HV_MESSAGE_SIZE) });
     this.guest?.onSynicMessage();
   }
 
@@ -340,7 +378,7 @@ export class Hypervisor {
     if (!Number.isInteger(relid) || relid < 0 || relid >= HV_EVENT_FLAGS_COUNT) return;
     this.siefp[VMBUS_SINT_OFFSET + (relid >> 3)]! |= 1 << (relid & 7);
     this.stats.interruptsToGuest++;
-    this.tap?.({ kind: 'interrupt', time: this.scheduler.now, relid });
+    this.emit({ kind: 'interrupt', time: this.scheduler.now, relid });
     if (this.guestInterruptScheduled) return;
     this.guestInterruptScheduled = true;
     this.scheduler.schedule(

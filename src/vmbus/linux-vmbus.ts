@@ -48,7 +48,7 @@ import {
   type VmbusChannelOpenResult,
   type VmbusChannelVersionResponse,
 } from './messages.js';
-import { HV_HYP_PAGE_SIZE, type VmbusPacket } from './packet.js';
+import { HV_HYP_PAGE_SIZE, vmbusPacket, type VmbusPacket } from './packet.js';
 import { VMBUS_DEFAULT_MAX_PKT_SIZE } from './ring.js';
 import { Completion, spawn, wait, type BlockingFlow, type Scheduler } from './scheduler.js';
 import {
@@ -213,6 +213,8 @@ export class GuestChannel {
     if (this.rescind || !this.rings) return { ok: false, error: 'ENODEV' };
     const r = this.rings.send(packet, requestId);
     if (!r.ok) return r;
+    const hv = this.guest.hypervisor;
+    if (hv.observed) hv.notePacket(this.relid, this.subChannelIndex, 'guest-to-host', vmbusPacket.encode({ ...packet, trans_id: r.transId }));
     if (r.signal) this.guest.setEvent(this);
     if (this.rescind) {
       if (this.rings.requestor.size > 0 && packet.flags === 1) this.rings.requestor.take(r.transId);

@@ -168,7 +168,9 @@ export const VMBUS_MESSAGES_NOT_IN_BTF: Readonly<Record<string, { readonly size:
 
 /** Value types of the transport structs. */
 export type HvMessageHeader = ValueOf<typeof hv_message_header>;
+/** A decoded `hv_message` (see {@link hv_message}). */
 export type HvMessage = ValueOf<typeof hv_message>;
+/** A decoded `hv_input_post_message` (see {@link hv_input_post_message}). */
 export type HvInputPostMessage = ValueOf<typeof hv_input_post_message>;
 
 /** `msg_pending` bit of `hv_message_header.message_flags`. */
@@ -359,22 +361,39 @@ export const vmbus_channel_version_supported = struct('vmbus_channel_version_sup
 
 /** Value types of the channel message structs. */
 export type VmbusChannelMessageHeader = ValueOf<typeof vmbus_channel_message_header>;
+/** A decoded `vmbus_channel_offer` (see {@link vmbus_channel_offer}). */
 export type VmbusChannelOffer = ValueOf<typeof vmbus_channel_offer>;
+/** A decoded `vmbus_channel_offer_channel` (see {@link vmbus_channel_offer_channel}). */
 export type VmbusChannelOfferChannel = ValueOf<typeof vmbus_channel_offer_channel>;
+/** A decoded `vmbus_channel_rescind_offer` (see {@link vmbus_channel_rescind_offer}). */
 export type VmbusChannelRescindOffer = ValueOf<typeof vmbus_channel_rescind_offer>;
+/** A decoded `vmbus_channel_open_channel` (see {@link vmbus_channel_open_channel}). */
 export type VmbusChannelOpenChannel = ValueOf<typeof vmbus_channel_open_channel>;
+/** A decoded `vmbus_channel_open_result` (see {@link vmbus_channel_open_result}). */
 export type VmbusChannelOpenResult = ValueOf<typeof vmbus_channel_open_result>;
+/** A decoded `vmbus_channel_close_channel` (see {@link vmbus_channel_close_channel}). */
 export type VmbusChannelCloseChannel = ValueOf<typeof vmbus_channel_close_channel>;
+/** A decoded `vmbus_channel_gpadl_header` (see {@link vmbus_channel_gpadl_header}). */
 export type VmbusChannelGpadlHeaderFixed = ValueOf<typeof vmbus_channel_gpadl_header>;
+/** A decoded `vmbus_channel_gpadl_body` (see {@link vmbus_channel_gpadl_body}). */
 export type VmbusChannelGpadlBodyFixed = ValueOf<typeof vmbus_channel_gpadl_body>;
+/** A decoded `vmbus_channel_gpadl_created` (see {@link vmbus_channel_gpadl_created}). */
 export type VmbusChannelGpadlCreated = ValueOf<typeof vmbus_channel_gpadl_created>;
+/** A decoded `vmbus_channel_gpadl_teardown` (see {@link vmbus_channel_gpadl_teardown}). */
 export type VmbusChannelGpadlTeardown = ValueOf<typeof vmbus_channel_gpadl_teardown>;
+/** A decoded `vmbus_channel_gpadl_torndown` (see {@link vmbus_channel_gpadl_torndown}). */
 export type VmbusChannelGpadlTorndown = ValueOf<typeof vmbus_channel_gpadl_torndown>;
+/** A decoded `vmbus_channel_relid_released` (see {@link vmbus_channel_relid_released}). */
 export type VmbusChannelRelidReleased = ValueOf<typeof vmbus_channel_relid_released>;
+/** A decoded `vmbus_channel_initiate_contact` (see {@link vmbus_channel_initiate_contact}). */
 export type VmbusChannelInitiateContact = ValueOf<typeof vmbus_channel_initiate_contact>;
+/** A decoded `vmbus_channel_version_response` (see {@link vmbus_channel_version_response}). */
 export type VmbusChannelVersionResponse = ValueOf<typeof vmbus_channel_version_response>;
+/** A decoded `vmbus_channel_tl_connect_request` (see {@link vmbus_channel_tl_connect_request}). */
 export type VmbusChannelTlConnectRequest = ValueOf<typeof vmbus_channel_tl_connect_request>;
+/** A decoded `vmbus_channel_modifychannel` (see {@link vmbus_channel_modifychannel}). */
 export type VmbusChannelModifyChannel = ValueOf<typeof vmbus_channel_modifychannel>;
+/** A decoded `vmbus_channel_modifychannel_response` (see {@link vmbus_channel_modifychannel_response}). */
 export type VmbusChannelModifyChannelResponse = ValueOf<typeof vmbus_channel_modifychannel_response>;
 
 // ---------------------------------------------------------------------------------------------

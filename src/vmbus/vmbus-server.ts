@@ -42,7 +42,7 @@ import {
   type VmbusChannelOfferChannel,
   type VmbusChannelOpenChannel,
 } from './messages.js';
-import type { GpaRange, VmbusPacket } from './packet.js';
+import { vmbusPacket, type GpaRange, type VmbusPacket } from './packet.js';
 import { HostChannelRings } from './channel.js';
 import type { RingWriteResult } from './ring.js';
 import {
@@ -181,8 +181,15 @@ export class HostChannel {
   send(packet: VmbusPacket): RingWriteResult | { readonly ok: false; readonly error: 'ENODEV' } {
     if (!this.rings || this.state !== 'open') return { ok: false, error: 'ENODEV' };
     const r = this.rings.send(packet);
+    if (r.ok) this.written(packet);
     if (r.ok && r.signal) this.signalGuest();
     return r;
+  }
+
+  /** Reports a packet written into the host→guest ring to the hypervisor's observers (tracing); call it after any write that bypasses {@link send}. */
+  written(packet: VmbusPacket): void {
+    const hv = this.host.hypervisor;
+    if (hv.observed) hv.notePacket(this.relid, this.params.subChannelIndex ?? 0, 'host-to-guest', vmbusPacket.encode(packet));
   }
 }
 
