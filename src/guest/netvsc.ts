@@ -39,7 +39,8 @@ import type { GuestChannel, VmbusGuest } from '../vmbus/linux-vmbus.js';
 import type { GuestBuffer } from '../vmbus/memory.js';
 import { VmbusPacketType, type GpaRange, type VmbusPacket } from '../vmbus/packet.js';
 import { VMBUS_RQST_ERROR, VMBUS_RQST_ID_NO_RESPONSE } from '../vmbus/requestor.js';
-import type { RingPacketView } from '../vmbus/ring.js';
+import type { RingPacketView, RingProducer } from '../vmbus/ring.js';
+import { ProtocolError } from '../wire/errors.js';
 import { Completion, wait, type BlockingFlow, type Scheduler } from '../vmbus/scheduler.js';
 import { VERSION_WIN10 } from '../vmbus/versions.js';
 import { rd16, rd32, wr32 } from './bytes.js';
@@ -541,7 +542,7 @@ export class NetvscDevice {
     wr32(payload, 8, sectionIndex);
     wr32(payload, 12, sectionIndex === NETVSC_INVALID_INDEX ? 0 : sectionSize);
     if (out.rescind) return 'ENODEV';
-    const ringAvail = out.rings ? Math.floor((out.rings.outbound.bytesToWrite() * 100) / out.rings.outbound.dataSize) : 0;
+    const ringAvail = out.rings ? ringAvailPercent(out.rings.outbound) : 0;
     const pkt: VmbusPacket = ranges
       ? { kind: 'gpa-direct', flags: 1, trans_id: 0n, ranges, payload }
       : { kind: 'inband', flags: 1, trans_id: 0n, payload };
@@ -588,9 +589,20 @@ export class NetvscDevice {
     }
     const budget = NAPI_POLL_WEIGHT;
     let work = 0;
+    // Packets that do no NAPI work (completions, in-band messages) do not count against the budget,
+    // in Linux as here; with a control page the host corrupted, Linux's reader re-parses stale ring
+    // bytes without end (vmbus.md §3.3 (d)) and this loop would never leave. More packets in one
+    // poll than the ring can hold can only be that: the queue stops for good, as Linux's would spin.
+    const spinLimit = Math.floor(rings.inbound.dataSize / 24) + 1;
+    let seen = 0;
     let desc = rings.inbound.first();
     nvchan.inInterval = desc !== null;
     while (desc && work < budget) {
+      if (++seen > spinLimit) {
+        this.ndev.warn('NAPI_POLL_ENDLESS', { queue: nvchan.index, detail: seen });
+        nvchan.hung = true;
+        return;
+      }
       work += this.processRawPkt(nvchan, desc);
       if (nvchan.hung || ch.rings !== rings) return;
       desc = rings.inbound.next();
@@ -741,7 +753,7 @@ export class NetvscDevice {
       if (c.queueSends === 0) this.waitDrain.wake();
     } else if (this.ndev.txqStopped[q] && !this.txDisable) {
       const out = c.channel.rings?.outbound;
-      const pct = out ? Math.floor((out.bytesToWrite() * 100) / out.dataSize) : 0;
+      const pct = out ? ringAvailPercent(out) : 0;
       if (pct > 20 || c.queueSends < 1) this.ndev.txqStopped[q] = false;
     }
   }
@@ -929,3 +941,16 @@ function roundUp(n: number, to: number): number {
   return Math.ceil(n / to) * to;
 }
 
+/**
+ * hv_get_avail_to_write_percent, as a whole percentage of the data area. A control page the host
+ * corrupted (an index outside the data area) reads as a full ring (0 %): Linux would compute a
+ * meaningless figure from it, the simulator stops writing instead.
+ */
+function ringAvailPercent(out: RingProducer): number {
+  try {
+    return Math.floor((out.bytesToWrite() * 100) / out.dataSize);
+  } catch (e) {
+    if (e instanceof ProtocolError) return 0;
+    throw e;
+  }
+}

@@ -45,7 +45,7 @@
 import { HV_NIC_GUID } from '../vmbus/guids.js';
 import type { GpadlView } from '../vmbus/gpadl.js';
 import { decodePacket, writePacket, type GpaRange, type VmbusPacket } from '../vmbus/packet.js';
-import type { RingConsumer, RingPacketView, RingWriteResult } from '../vmbus/ring.js';
+import type { RingConsumer, RingPacketView, RingProducer, RingWriteResult } from '../vmbus/ring.js';
 import type { HostChannel, HostDevice, HostGpadl, VmbusHost } from '../vmbus/vmbus-server.js';
 import { ProtocolError } from '../wire/errors.js';
 import {
@@ -505,6 +505,7 @@ export class NetvspHost {
     if (!ch || ch.fatal) return;
     this.dispatch(ch, packet);
     if (channel === 0) this.kickControl();
+    this.quarantineCorrupt();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -624,7 +625,7 @@ export class NetvspHost {
     const inbound = rings.inbound;
     let view = this.read(ch, inbound, false);
     while (view && !ch.fatal) {
-      if (rings.outbound.bytesToWrite() <= RING_RESERVE) {
+      if (freeBytes(ch.host, rings.outbound) <= RING_RESERVE) {
         // Wait for the guest to make room (it signals when more than this is free).
         rings.outbound.setPendingSendSize(RING_RESERVE);
         break;
@@ -637,6 +638,16 @@ export class NetvspHost {
       if (inbound.close().signal) ch.host.signalGuest();
     }
     if (index === 0) this.kickControl();
+    this.quarantineCorrupt();
+  }
+
+  /**
+   * Channels whose host→guest ring control page was corrupted (write or read index outside the
+   * data area) stop as openvmm stops them (a fatal, per-channel error: InvalidRingPointer); the
+   * other channels go on.
+   */
+  private quarantineCorrupt(): void {
+    for (const ch of this.channels) if (ch && !ch.fatal && corruptRings.has(ch.host)) this.fatal(ch, 'RING_CORRUPT', 'host→guest ring control page holds an index outside the data area');
   }
 
   private read(ch: Chan, inbound: RingConsumer, advance: boolean): RingPacketView | null {
@@ -1169,7 +1180,7 @@ export class NetvspHost {
     if (!rings) return;
     while (s.control.length || s.indications.length) {
       if (ch.deferred.length) return;
-      if (rings.outbound.bytesToWrite() <= RING_RESERVE) {
+      if (freeBytes(ch.host, rings.outbound) <= RING_RESERVE) {
         rings.outbound.setPendingSendSize(RING_RESERVE);
         return;
       }
@@ -1380,10 +1391,32 @@ export class NetvspHost {
 function ringSend(hc: HostChannel, packet: VmbusPacket): RingWriteResult | null {
   const rings = hc.rings;
   if (!rings || hc.state !== 'open') return null;
-  const r = writePacket(rings.outbound, packet);
+  let r: RingWriteResult;
+  try {
+    r = writePacket(rings.outbound, packet);
+  } catch (e) {
+    // A control page the guest corrupted (indices outside the data area): nothing was written.
+    if (!(e instanceof ProtocolError)) throw e;
+    corruptRings.add(hc);
+    return null;
+  }
   if (r.ok) hc.written(packet);
   if (r.ok && r.signal) hc.signalGuest();
   return r;
+}
+
+/** Host channels whose host→guest ring control page was found corrupt (see {@link NetvspHost}). */
+const corruptRings = new WeakSet<HostChannel>();
+
+/** Free bytes of the host→guest ring, or 0 (and the channel marked corrupt) for a corrupt control page. */
+function freeBytes(hc: HostChannel, outbound: RingProducer): number {
+  try {
+    return outbound.bytesToWrite();
+  } catch (e) {
+    if (!(e instanceof ProtocolError)) throw e;
+    corruptRings.add(hc);
+    return 0;
+  }
 }
 
 /**

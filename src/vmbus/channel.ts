@@ -50,8 +50,11 @@ export type GuestSendResult =
     }
   | {
       readonly ok: false;
-      /** EAGAIN: ring full (or requestor full); ENODEV: channel rescinded. */
-      readonly error: 'EAGAIN' | 'ENODEV';
+      /**
+       * EAGAIN: ring full (or requestor full); ENODEV: channel rescinded; EIO: the ring's control
+       * page holds an index outside the data area (the host corrupted it), so nothing can be written.
+       */
+      readonly error: 'EAGAIN' | 'ENODEV' | 'EIO';
     };
 
 /** Sizes of a channel's ring allocation. */

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { ProtocolError } from '../wire/errors.js';
 import { GuestChannelRings, type GuestSendResult, type HvCallbackModeName, type VmbusChannelStateName } from './channel.js';
 import { encodeLinuxGpadl, FIRST_GPADL_HANDLE } from './gpadl.js';
 import { deviceClassOf, VMBUS_DEVICE_CLASSES } from './guids.js';
@@ -211,7 +212,14 @@ export class GuestChannel {
    */
   sendPacket(packet: VmbusPacket, requestId: bigint): GuestSendResult {
     if (this.rescind || !this.rings) return { ok: false, error: 'ENODEV' };
-    const r = this.rings.send(packet, requestId);
+    let r: GuestSendResult;
+    try {
+      r = this.rings.send(packet, requestId);
+    } catch (e) {
+      // Linux would write wherever the corrupt index points; the simulator refuses and reports it.
+      if (!(e instanceof ProtocolError) || (e.code !== 'RING_INDEX' && e.code !== 'RING_GEOMETRY')) throw e;
+      return { ok: false, error: 'EIO' };
+    }
     if (!r.ok) return r;
     const hv = this.guest.hypervisor;
     if (hv.observed) hv.notePacket(this.relid, this.subChannelIndex, 'guest-to-host', vmbusPacket.encode({ ...packet, trans_id: r.transId }));
