@@ -28,7 +28,9 @@ export const ethtoolChannelsStruct = struct('ethtool_channels', [
   u32('combined_count'),
 ]);
 
+/** `ETHTOOL_GCHANNELS` ioctl command 0x3c: get channel counts (uapi ethtool.h). */
 export const ETHTOOL_GCHANNELS = 0x3c;
+/** `ETHTOOL_SCHANNELS` ioctl command 0x3d: set channel counts (uapi ethtool.h). */
 export const ETHTOOL_SCHANNELS = 0x3d;
 
 /** Options of the simulated ioctl. */

@@ -10,30 +10,51 @@
 import { struct, u8, u16, u32, i32 } from '../wire/index.js';
 import { utf8 } from './cnum.js';
 
+/** Layout of `struct nlmsghdr` (16 bytes; include/uapi/linux/netlink.h). */
 export const nlmsghdr = struct('nlmsghdr', [u32('nlmsg_len'), u16('nlmsg_type'), u16('nlmsg_flags'), u32('nlmsg_seq'), u32('nlmsg_pid')]);
+/** Layout of `struct genlmsghdr` (4 bytes; include/uapi/linux/genetlink.h). */
 export const genlmsghdr = struct('genlmsghdr', [u8('cmd'), u8('version'), u16('reserved')]);
+/** Layout of `struct nlattr` attribute header (4 bytes; include/uapi/linux/netlink.h). */
 export const nlattr = struct('nlattr', [u16('nla_len'), u16('nla_type')]);
+/** Leading `error` field of `struct nlmsgerr` (the echoed request header follows; netlink.h). */
 export const nlmsgerr = struct('nlmsgerr', [i32('error')]);
 
+/** Aligned size of `struct nlmsghdr`, 16 (netlink.h NLMSG_HDRLEN). */
 export const NLMSG_HDRLEN = 16;
+/** Aligned size of `struct genlmsghdr`, 4 (genetlink.h GENL_HDRLEN). */
 export const GENL_HDRLEN = 4;
+/** Aligned size of `struct nlattr`, 4 (netlink.h NLA_HDRLEN). */
 export const NLA_HDRLEN = 4;
+/** Netlink message type 2: error / ack (netlink.h NLMSG_ERROR). */
 export const NLMSG_ERROR = 2;
+/** Netlink message type 3: end of a multipart dump (netlink.h NLMSG_DONE). */
 export const NLMSG_DONE = 3;
+/** First message type free for families, 0x10; lower types are reserved (netlink.h). */
 export const NLMSG_MIN_TYPE = 0x10;
 
+/** `nlmsg_flags` bit: message is a request (netlink.h NLM_F_REQUEST). */
 export const NLM_F_REQUEST = 0x01;
+/** `nlmsg_flags` bit: part of a multipart message (netlink.h NLM_F_MULTI). */
 export const NLM_F_MULTI = 0x02;
+/** `nlmsg_flags` bit: request an ack (netlink.h NLM_F_ACK). */
 export const NLM_F_ACK = 0x04;
+/** `nlmsg_flags` GET modifier: dump all objects, NLM_F_ROOT | NLM_F_MATCH (netlink.h). */
 export const NLM_F_DUMP = 0x300;
+/** Ack flag: the echoed request payload was cut off (netlink.h NLM_F_CAPPED). */
 export const NLM_F_CAPPED = 0x100;
+/** Ack flag: extended-ack TLVs follow the error (netlink.h NLM_F_ACK_TLVS). */
 export const NLM_F_ACK_TLVS = 0x200;
 
+/** Extended-ack attribute 1: error message string (netlink.h NLMSGERR_ATTR_MSG). */
 export const NLMSGERR_ATTR_MSG = 1;
+/** Extended-ack attribute 2: byte offset of the offending attribute (netlink.h NLMSGERR_ATTR_OFFS). */
 export const NLMSGERR_ATTR_OFFS = 2;
 
+/** `nla_type` bit marking a nested attribute (netlink.h NLA_F_NESTED). */
 export const NLA_F_NESTED = 0x8000;
+/** `nla_type` bit marking network byte order payload (netlink.h NLA_F_NET_BYTEORDER). */
 export const NLA_F_NET_BYTEORDER = 0x4000;
+/** Mask of the attribute type bits in `nla_type`, without the two flag bits (netlink.h). */
 export const NLA_TYPE_MASK = ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER) & 0xffff;
 
 /** `ETHTOOL_GENL_VERSION`. */
@@ -46,25 +67,39 @@ export const ETHTOOL_GENL_FAMILY_ID = 20;
 
 /** ethtool netlink message ids (user → kernel, and kernel → user). */
 export const ETHTOOL_MSG_CHANNELS_GET = 17;
+/** User → kernel message 18: set channel counts (ethtool_netlink.h). */
 export const ETHTOOL_MSG_CHANNELS_SET = 18;
+/** Kernel → user message 18: reply to CHANNELS_GET (ethtool_netlink.h). */
 export const ETHTOOL_MSG_CHANNELS_GET_REPLY = 18;
+/** Kernel → user message 19: channels-changed notification (ethtool_netlink.h). */
 export const ETHTOOL_MSG_CHANNELS_NTF = 19;
 
 /** `ETHTOOL_A_HEADER_*`. */
 export const ETHTOOL_A_HEADER_DEV_INDEX = 1;
+/** Request header attribute 2: device name string (ethtool_netlink.h). */
 export const ETHTOOL_A_HEADER_DEV_NAME = 2;
+/** Request header attribute 3: ETHTOOL_FLAG_* bits (ethtool_netlink.h). */
 export const ETHTOOL_A_HEADER_FLAGS = 3;
 
 /** `ETHTOOL_A_CHANNELS_*`. */
 export const ETHTOOL_A_CHANNELS_HEADER = 1;
+/** Channels attribute 2: maximum RX channels (ethtool_netlink.h). */
 export const ETHTOOL_A_CHANNELS_RX_MAX = 2;
+/** Channels attribute 3: maximum TX channels (ethtool_netlink.h). */
 export const ETHTOOL_A_CHANNELS_TX_MAX = 3;
+/** Channels attribute 4: maximum other channels (ethtool_netlink.h). */
 export const ETHTOOL_A_CHANNELS_OTHER_MAX = 4;
+/** Channels attribute 5: maximum combined channels (ethtool_netlink.h). */
 export const ETHTOOL_A_CHANNELS_COMBINED_MAX = 5;
+/** Channels attribute 6: RX channel count (ethtool_netlink.h). */
 export const ETHTOOL_A_CHANNELS_RX_COUNT = 6;
+/** Channels attribute 7: TX channel count (ethtool_netlink.h). */
 export const ETHTOOL_A_CHANNELS_TX_COUNT = 7;
+/** Channels attribute 8: other channel count (ethtool_netlink.h). */
 export const ETHTOOL_A_CHANNELS_OTHER_COUNT = 8;
+/** Channels attribute 9: combined channel count (ethtool_netlink.h). */
 export const ETHTOOL_A_CHANNELS_COMBINED_COUNT = 9;
+/** Highest channels attribute number, 9 (ethtool_netlink.h ETHTOOL_A_CHANNELS_MAX). */
 export const ETHTOOL_A_CHANNELS_MAX = 9;
 
 const align4 = (n: number): number => (n + 3) & ~3;
@@ -121,12 +156,14 @@ export class NlMsgBuilder {
     return this;
   }
 
+  /** A little-endian u32 attribute (`mnl_attr_put_u32`). */
   putU32(type: number, value: number): this {
     const p = new Uint8Array(4);
     new DataView(p.buffer).setUint32(0, value >>> 0, true);
     return this.put(type, p);
   }
 
+  /** A little-endian signed 32-bit attribute. */
   putI32(type: number, value: number): this {
     const p = new Uint8Array(4);
     new DataView(p.buffer).setInt32(0, value | 0, true);
@@ -150,6 +187,7 @@ export class NlMsgBuilder {
     return at;
   }
 
+  /** Closes the nest opened at `at` by writing its final length. */
   nestEnd(at: number): this {
     new DataView(this.buf.buffer, this.buf.byteOffset).setUint16(at, this.len - at, true);
     return this;
@@ -165,10 +203,13 @@ export class NlMsgBuilder {
 
 /** One parsed attribute: its type (flags masked off), payload and where it sits in the message. */
 export interface NlAttr {
+  /** Attribute type with the NLA_F_NESTED / NLA_F_NET_BYTEORDER bits masked off. */
   readonly type: number;
+  /** Whether NLA_F_NESTED was set. */
   readonly nested: boolean;
   /** Offset of the attribute header from the start of the message buffer given to the parser. */
   readonly offset: number;
+  /** The attribute payload (header and padding excluded). */
   readonly payload: Uint8Array;
 }
 
@@ -211,9 +252,13 @@ export function attrString(a: NlAttr): string {
 
 /** One message of a datagram. */
 export interface NlMessage {
+  /** `nlmsg_type`. */
   readonly type: number;
+  /** `nlmsg_flags`. */
   readonly flags: number;
+  /** `nlmsg_seq`. */
   readonly seq: number;
+  /** `nlmsg_pid` (port id). */
   readonly pid: number;
   /** The whole message, header included. */
   readonly bytes: Uint8Array;
@@ -234,7 +279,9 @@ export function splitMessages(datagram: Uint8Array): NlMessage[] {
 
 /** Extended-ack content: the kernel's message and the offset of the attribute it blames. */
 export interface ExtAck {
+  /** Extended-ack message text (NLMSGERR_ATTR_MSG). */
   readonly msg?: string;
+  /** Byte offset of the offending attribute in the request (NLMSGERR_ATTR_OFFS; sent only with an error). */
   readonly offset?: number;
 }
 
@@ -269,8 +316,11 @@ export function buildDone(seq: number, errno: number, portId = 0): Uint8Array {
 
 /** A decoded `NLMSG_ERROR`: the (positive) errno and the extended-ack attributes ethtool reads. */
 export interface DecodedAck {
+  /** Positive errno, 0 for success. */
   readonly errno: number;
+  /** Extended-ack message text, if present. */
   readonly msg?: string;
+  /** Extended-ack offset into the request, if present. */
   readonly offset?: number;
 }
 

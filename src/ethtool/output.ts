@@ -9,7 +9,9 @@
 
 /** One write to a file descriptor, in program order. */
 export interface OutputWrite {
+  /** File descriptor written: 1 stdout, 2 stderr. */
   readonly fd: 1 | 2;
+  /** The text written. */
   readonly data: string;
 }
 
@@ -18,20 +20,25 @@ export const PIPE_BUFFER_SIZE = 4096;
 
 /** Collects writes as the program makes them. */
 export class OutputLog {
+  /** All writes in program order. */
   readonly writes: OutputWrite[] = [];
 
+  /** Records a write to stdout (fd 1); empty strings are dropped. */
   out(data: string): void {
     if (data !== '') this.writes.push({ fd: 1, data });
   }
 
+  /** Records a write to stderr (fd 2); empty strings are dropped. */
   err(data: string): void {
     if (data !== '') this.writes.push({ fd: 2, data });
   }
 
+  /** Everything written to stdout, concatenated. */
   get stdout(): string {
     return this.writes.filter((w) => w.fd === 1).map((w) => w.data).join('');
   }
 
+  /** Everything written to stderr, concatenated. */
   get stderr(): string {
     return this.writes.filter((w) => w.fd === 2).map((w) => w.data).join('');
   }

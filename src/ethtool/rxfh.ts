@@ -27,6 +27,7 @@ export const ETH_RSS_HASH_NO_CHANGE = 0;
 export const RSS_HASH_FUNC_NAMES: readonly string[] = ['toeplitz', 'xor', 'crc32'];
 /** `ETH_RXFH_INDIR_NO_CHANGE` and `ETH_RXFH_CONTEXT_ALLOC` (include/uapi/linux/ethtool.h). */
 export const ETH_RXFH_INDIR_NO_CHANGE = 0xffffffff;
+/** `ETH_RXFH_CONTEXT_ALLOC`: request a new RSS context (uapi ethtool.h). */
 export const ETH_RXFH_CONTEXT_ALLOC = 0xffffffff;
 
 /** Options of the simulated kernel calls. */

@@ -12,6 +12,7 @@ export type ShellWords = { readonly ok: true; readonly words: string[] } | { rea
 
 const UNSUPPORTED = new Set(['|', '&', ';', '<', '>', '(', ')', '$', '`']);
 
+/** Splits `line` into words like a POSIX shell simple command (see the module comment). */
 export function shellWords(line: string): ShellWords {
   const words: string[] = [];
   let cur = '';

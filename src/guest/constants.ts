@@ -63,7 +63,9 @@ export function netvscRingBytes(ringSizePages: number): number {
 
 /** `RETRY_US_LO`, `RETRY_US_HI`, `RETRY_MAX` (hyperv_net.h): the ring-drain poll of close/detach. */
 export const RETRY_US_LO = 5000;
+/** `RETRY_US_HI`: upper bound of the ring-drain sleep, 10000 µs (hyperv_net.h). */
 export const RETRY_US_HI = 10000;
+/** `RETRY_MAX`: maximum ring-drain poll attempts, 2000 (hyperv_net.h). */
 export const RETRY_MAX = 2000;
 /** NAPI budget (`NAPI_POLL_WEIGHT`). */
 export const NAPI_POLL_WEIGHT = 64;

@@ -54,6 +54,7 @@ import type { NetvscChannels, NetvscOptions, NetvscStats, NetvscWarning, NetvscW
 
 /** `ETH_RSS_HASH_NO_CHANGE` and `ETH_RSS_HASH_TOP` (include/uapi/linux/ethtool.h). */
 export const ETH_RSS_HASH_NO_CHANGE = 0;
+/** `ETH_RSS_HASH_TOP`: RSS hash function bit for Toeplitz (include/linux/ethtool.h). */
 export const ETH_RSS_HASH_TOP = 1;
 
 /** What {@link NetvscNetdev.send} did with a frame (`netvsc_xmit`'s outcomes). */

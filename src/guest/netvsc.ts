@@ -434,6 +434,7 @@ export class NetvscDevice {
     this.freeBuffers();
   }
 
+  /** `napi_disable()` for channel `c`: clears its NAPI enabled/scheduled state. */
   napiDisable(c: NetvscChannel): void {
     c.napiEnabled = false;
     c.napiScheduled = false;

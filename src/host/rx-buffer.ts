@@ -22,6 +22,7 @@ export const NETVSP_RX_HEADER_LEN = 256;
 export const NETVSP_RX_FOOTER_LEN = 36;
 /** Default NDIS_CONFIG MTU and the accepted range (openvmm `DEFAULT_MTU`, `MIN_MTU`, `MAX_MTU`). */
 export const NETVSP_DEFAULT_NDIS_MTU = 1514;
+/** Largest NDIS_CONFIG MTU the host accepts, 9216 (openvmm `MAX_MTU`). */
 export const NETVSP_MAX_NDIS_MTU = 9216;
 
 /** Sub-allocation size for an NDIS_CONFIG MTU (1806 for 1514). */

@@ -56,6 +56,7 @@ export const nvsp_1_receive_buffer_section = struct('nvsp_1_receive_buffer_secti
 // Layout: hyperv_net.h struct nvsp_1_message_send_receive_buffer_complete. In 6.1.192 the array is
 // declared with one element (24 bytes); mainline later made it flexible. Messages may carry more
 // sections than the declared one: the message codec reads `num_sections` of them.
+/** Layout of NVSP message 102 body, `struct nvsp_1_message_send_receive_buffer_complete` (hyperv_net.h). */
 export const nvsp_1_message_send_receive_buffer_complete = struct('nvsp_1_message_send_receive_buffer_complete', [
   u32('status'),
   u32('num_sections'),
@@ -95,6 +96,7 @@ export const nvsp_1_message_send_rndis_packet_complete = struct('nvsp_1_message_
 // Layout: hyperv_net.h struct nvsp_2_send_ndis_config. `capability` is a struct
 // nvsp_2_vsc_capability in the kernel: an anonymous union of `u64 data` and the one-bit fields, so
 // it is declared here as that u64 (bit masks: NVSP_2_VSC_CAPABILITY).
+/** Layout of NVSP message 125 body, `struct nvsp_2_send_ndis_config` (hyperv_net.h). */
 export const nvsp_2_send_ndis_config = struct('nvsp_2_send_ndis_config', [
   u32('mtu'),
   reserved('reserved', 4),
@@ -123,6 +125,7 @@ export const nvsp_4_sw_datapath = struct('nvsp_4_sw_datapath', [u32('active_data
 
 // Layout: openvmm vm/devices/net/netvsp/src/protocol.rs Message5OidQueryEx (NDIS object header
 // {type u8, revision u8, size u16} then the OID). Not a Linux struct.
+/** Layout of NVSP message 131 body, OID query (openvmm Message5OidQueryEx; not a Linux struct). */
 export const nvsp_5_oid_query_ex = struct('nvsp_5_oid_query_ex', [
   u8('header_type'),
   u8('header_revision'),
@@ -144,6 +147,7 @@ export const nvsp_5_subchannel_complete = struct('nvsp_5_subchannel_complete', [
 
 // Layout: hyperv_net.h struct nvsp_5_send_indirect_table (`offset` counts from the start of the
 // NVSP message, header included)
+/** Layout of NVSP message 134 body, `struct nvsp_5_send_indirect_table` (hyperv_net.h). */
 export const nvsp_5_send_indirect_table = struct('nvsp_5_send_indirect_table', [u32('count'), u32('offset')]);
 
 /** Layout: hyperv_net.h struct grp_affinity (packed: 16 bytes). */
@@ -245,6 +249,7 @@ export const nvsp_6_pd_buf = struct('nvsp_6_pd_buf', [u32('region_offset'), u16(
 // Layout: hyperv_net.h struct nvsp_6_pd_batch_msg (starts with its own header; u16 bitfield word:
 // guest2host bit 0, is_recv bit 1, reserved 2..15). The flexible pd_buf[] at 8 is not declared
 // here: the message codec reads `count` of them.
+/** Layout of NVSP message 136 body, `struct nvsp_6_pd_batch_msg` (hyperv_net.h). */
 export const nvsp_6_pd_batch_msg = struct('nvsp_6_pd_batch_msg', [
   nested('hdr', nvsp_message_header),
   u16('count'),
@@ -261,6 +266,7 @@ export const nvsp_message = struct('nvsp_message', [
 
 // Layout: drivers/net/hyperv/netvsc.c struct recv_comp_msg (local to enq_receive_complete's
 // sender; the 8-byte receive completion Linux sends in a VM_PKT_COMP)
+/** Layout of the 8-byte receive completion Linux sends, `struct recv_comp_msg` (netvsc.c). */
 export const recv_comp_msg = struct('recv_comp_msg', [nested('hdr', nvsp_message_header), u32('status')]);
 
 /**

@@ -36,14 +36,23 @@ import type { ToeplitzKey } from './toeplitz.js';
 export const NDIS_HASH_FUNCTION_MASK = NDIS_HASH.FUNCTION_MASK;
 /** The only hash function: Toeplitz. */
 export const NDIS_HASH_FUNC_TOEPLITZ = NDIS_HASH.FUNC_TOEPLITZ;
+/** Hash type bit 0x100: IPv4 addresses only (hyperv_net.h NDIS_HASH_IPV4). */
 export const NDIS_HASH_IPV4 = NDIS_HASH.IPV4;
+/** Hash type bit 0x200: IPv4 addresses and TCP ports (hyperv_net.h NDIS_HASH_TCP_IPV4). */
 export const NDIS_HASH_TCP_IPV4 = NDIS_HASH.TCP_IPV4;
+/** Hash type bit 0x400: IPv6 addresses only (hyperv_net.h NDIS_HASH_IPV6). */
 export const NDIS_HASH_IPV6 = NDIS_HASH.IPV6;
+/** Hash type bit 0x800: IPv6 with extension-header addresses (hyperv_net.h NDIS_HASH_IPV6_EX). */
 export const NDIS_HASH_IPV6_EX = NDIS_HASH.IPV6_EX;
+/** Hash type bit 0x1000: IPv6 addresses and TCP ports (hyperv_net.h NDIS_HASH_TCP_IPV6). */
 export const NDIS_HASH_TCP_IPV6 = NDIS_HASH.TCP_IPV6;
+/** Hash type bit 0x2000: IPv6 extension-header addresses and TCP ports (hyperv_net.h). */
 export const NDIS_HASH_TCP_IPV6_EX = NDIS_HASH.TCP_IPV6_EX;
+/** Hash type bit 0x4000: IPv4 addresses and UDP ports (openvmm; not in hyperv_net.h). */
 export const NDIS_HASH_UDP_IPV4 = NDIS_HASH.UDP_IPV4;
+/** Hash type bit 0x8000: IPv6 addresses and UDP ports (openvmm; not in hyperv_net.h). */
 export const NDIS_HASH_UDP_IPV6 = NDIS_HASH.UDP_IPV6;
+/** Hash type bit 0x10000: IPv6 extension-header addresses and UDP ports (openvmm; not in hyperv_net.h). */
 export const NDIS_HASH_UDP_IPV6_EX = NDIS_HASH.UDP_IPV6_EX;
 /** Every hash-type bit above. */
 export const NDIS_HASH_TYPE_MASK = 0x0001ff00;
@@ -53,20 +62,30 @@ export const NETVSC_HASH_INFO = NDIS_LINUX_RSS_HASHINFO;
 
 // --- Linux netvsc's own L4-hash switches (ethtool -N rx-flow-hash), hyperv_net.h ---------------
 // These only choose how Linux hashes on *transmit* (`netvsc_get_hash`); they are not sent to the host.
+/** netvsc `l4_hash` bit: hash TCP/IPv4 on ports too (hyperv_net.h HV_TCP4_L4HASH). */
 export const HV_TCP4_L4HASH = 1;
+/** netvsc `l4_hash` bit: hash TCP/IPv6 on ports too (hyperv_net.h HV_TCP6_L4HASH). */
 export const HV_TCP6_L4HASH = 2;
+/** netvsc `l4_hash` bit: hash UDP/IPv4 on ports too (hyperv_net.h HV_UDP4_L4HASH). */
 export const HV_UDP4_L4HASH = 4;
+/** netvsc `l4_hash` bit: hash UDP/IPv6 on ports too (hyperv_net.h HV_UDP6_L4HASH). */
 export const HV_UDP6_L4HASH = 8;
+/** Default `l4_hash`: all four L4 bits set (hyperv_net.h HV_DEFAULT_L4HASH). */
 export const HV_DEFAULT_L4HASH = HV_TCP4_L4HASH | HV_TCP6_L4HASH | HV_UDP4_L4HASH | HV_UDP6_L4HASH;
 
 /** IP protocol numbers (IANA). */
 export const IPPROTO_TCP = 6;
+/** IP protocol number of UDP, 17. */
 export const IPPROTO_UDP = 17;
 
 // --- Hash input sizes ---------------------------------------------------------------------------
+/** Toeplitz input length for IPv4 addresses only: 8 bytes. */
 export const IPV4_HASH_INPUT_LENGTH = 8;
+/** Toeplitz input length for IPv4 addresses plus ports: 12 bytes. */
 export const IPV4_PORTS_HASH_INPUT_LENGTH = 12;
+/** Toeplitz input length for IPv6 addresses only: 32 bytes. */
 export const IPV6_HASH_INPUT_LENGTH = 32;
+/** Toeplitz input length for IPv6 addresses plus ports: 36 bytes. */
 export const IPV6_PORTS_HASH_INPUT_LENGTH = 36;
 
 function checkPort(port: number, field: string): void {

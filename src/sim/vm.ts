@@ -70,17 +70,28 @@ export interface SimNetdev {
   /** `netif_device_present()`. */
   readonly present: boolean;
   readonly driverName: string;
+  /** `get_channels` ethtool op: current and maximum channel counts. */
   getChannels?(): SimChannels;
+  /** `set_channels` ethtool op: change the channel count; 0 or an errno name. */
   setChannels?(channels: SimChannels): 0 | NetvscErrno;
   readonly rxfhConfigured?: boolean;
+  /** `get_rxfh_indir_size` ethtool op: RSS indirection table size. */
   getRxfhIndirSize?(): number;
+  /** The RSS indirection table, or an errno name. */
   getRxfh?(): readonly number[] | NetvscErrno;
+  /** `ETHTOOL_GRXRINGS` (`get_rxnfc`): number of RX rings, or an errno name. */
   getRxRings?(): number | NetvscErrno;
+  /** `get_rxfh_key_size` ethtool op: RSS key length in bytes. */
   getRxfhKeySize?(): number;
+  /** `get_rxfh` ethtool op: indirection table, key and hash function, or an errno name. */
   getRxfhConfig?(): { readonly indir: readonly number[]; readonly key: Uint8Array; readonly hfunc: number } | NetvscErrno;
+  /** `set_rxfh` ethtool op: `null` leaves the table or key unchanged; 0 or an errno name. */
   setRxfh?(indir: readonly number[] | null, key: Uint8Array | null, hfunc: number): 0 | NetvscErrno;
+  /** Records whether user space configured the indirection table (`IFF_RXFH_CONFIGURED`). */
   setRxfhConfigured?(configured: boolean): void;
+  /** `get_strings(ETH_SS_STATS)` ethtool op: names of the statistics, or an errno name. */
   getStatsStrings?(): readonly string[] | NetvscErrno;
+  /** `get_ethtool_stats` ethtool op: statistic values in the order of the names. */
   getEthtoolStats?(): readonly bigint[];
 }
 

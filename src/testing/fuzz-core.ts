@@ -103,7 +103,9 @@ export abstract class FuzzTargetBase<W> implements FuzzTarget {
    */
   constructor(protected readonly resetEvery: number) {}
 
+  /** Builds a fresh world (simulated system) for inputs to run against. */
   protected abstract build(): W;
+  /** Runs one input's decoded records against `world`. */
   protected abstract runRecords(world: W, records: FuzzRecord[]): void;
   /** True when the world cannot take more inputs usefully (a dead channel, a revoked session). */
   protected spent(_world: W): boolean {
@@ -135,6 +137,7 @@ export abstract class FuzzTargetBase<W> implements FuzzTarget {
     return this.past.slice();
   }
 
+  /** Records that a message kind was reached (coverage reported in {@link kinds}). */
   protected see(kind: string): void {
     this.kinds.add(kind);
   }

@@ -65,6 +65,7 @@ function kindOf(v: number): string {
   return v <= 0xff || (v >= 0x80000001 && v <= 0x80000010) ? v.toString(16) : 'other';
 }
 
+/** True when `e` is a simulated hang ({@link FuzzHangError} or {@link SimHangError}). */
 export function isHang(e: unknown): boolean {
   return e instanceof FuzzHangError || e instanceof SimHangError;
 }
@@ -591,6 +592,7 @@ export class InteropTarget extends FuzzTargetBase<Vm> {
 
 /** Names of the fuzz targets. */
 export const FUZZ_TARGET_NAMES = ['host-control', 'host-rss', 'guest-path', 'channel-messages', 'ring-control', 'interop'] as const;
+/** One of {@link FUZZ_TARGET_NAMES}. */
 export type FuzzTargetName = (typeof FUZZ_TARGET_NAMES)[number];
 
 /** A new instance of a target (each keeps its own world). */

@@ -52,6 +52,7 @@ export interface Received {
   readonly ranges: Uint8Array[];
 }
 
+/** Options of {@link ScriptedGuest}. */
 export interface ScriptedGuestOptions {
   readonly host?: NetvspConfig;
   readonly seed?: number;
@@ -148,10 +149,12 @@ export class ScriptedGuest {
     this.run();
   }
 
+  /** Runs the bus until no events are pending. */
   run(): void {
     this.bus.run();
   }
 
+  /** The primary channel (subchannel index 0). */
   get primary(): GuestChannel {
     return this.channels.get(0)!;
   }

@@ -45,6 +45,7 @@ import {
 import { encodeRndisDataPacket } from '../protocol/rndis-builders.js';
 import { ppiHashValue, type PpiElement } from '../protocol/ppi.js';
 
+/** Instance GUID the scripted host offers its synthetic NIC channels under. */
 export const NIC_INSTANCE = '7a3c5f10-2b4d-4e6f-9a81-0c2d3e4f5a6b';
 
 const u32 = (v: number): Uint8Array => {
@@ -185,6 +186,7 @@ export class ScriptedHost {
     };
   }
 
+  /** Current simulated time of the bus scheduler. */
   get now(): number {
     return this.bus.scheduler.now;
   }

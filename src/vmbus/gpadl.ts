@@ -35,7 +35,9 @@ export const HvGpadlType = { HV_GPADL_BUFFER: 0, HV_GPADL_RING: 1 } as const;
 
 /** `GPADL_TYPE_*` values declared in include/linux/hyperv.h but never sent by Linux. */
 export const GPADL_TYPE_RING_BUFFER = 1;
+/** `GPADL_TYPE_SERVER_SAVE_AREA`, 2 (hyperv.h; unused by Linux). */
 export const GPADL_TYPE_SERVER_SAVE_AREA = 2;
+/** `GPADL_TYPE_TRANSACTION`, 8 (hyperv.h; unused by Linux). */
 export const GPADL_TYPE_TRANSACTION = 8;
 
 /** The first GPADL handle a Linux guest hands out (`next_gpadl_handle` starts at 0xE1E10). */

@@ -103,23 +103,35 @@ export const MAX_CHANNEL_RELIDS = 2048;
 
 /** Offer `chn_flags` (include/linux/hyperv.h "Server Flags"). */
 export const VMBUS_CHANNEL_ENUMERATE_DEVICE_INTERFACE = 0x1;
+/** Offer flag 0x2: server supports transfer pages (hyperv.h). */
 export const VMBUS_CHANNEL_SERVER_SUPPORTS_TRANSFER_PAGES = 0x2;
+/** Offer flag 0x4: server supports GPADLs (hyperv.h). */
 export const VMBUS_CHANNEL_SERVER_SUPPORTS_GPADLS = 0x4;
+/** Offer flag 0x10: pipe-mode channel (hyperv.h). */
 export const VMBUS_CHANNEL_NAMED_PIPE_MODE = 0x10;
+/** Offer flag 0x100: loopback offer (hyperv.h). */
 export const VMBUS_CHANNEL_LOOPBACK_OFFER = 0x100;
+/** Offer flag 0x200: parent offer (hyperv.h). */
 export const VMBUS_CHANNEL_PARENT_OFFER = 0x200;
+/** Offer flag 0x400: request monitored notification (hyperv.h). */
 export const VMBUS_CHANNEL_REQUEST_MONITORED_NOTIFICATION = 0x400;
+/** Offer flag 0x2000: hv_sock (TLNPI provider) offer (hyperv.h). */
 export const VMBUS_CHANNEL_TLNPI_PROVIDER_OFFER = 0x2000;
 
 /** Windows status words hosts put in `creation_status`/`status` (openvmm: vmbus_core protocol.rs). */
 export const STATUS_SUCCESS = 0;
+/** Windows STATUS_UNSUCCESSFUL, 0x8000ffff as hosts send it (openvmm vmbus_core). */
 export const STATUS_UNSUCCESSFUL = 0x8000ffff;
 
 /** Hypercall status values relevant to posting messages (include/asm-generic/hyperv-tlfs.h). */
 export const HV_STATUS_SUCCESS = 0;
+/** Hypercall status 5: invalid parameter (hyperv-tlfs.h). */
 export const HV_STATUS_INVALID_PARAMETER = 5;
+/** Hypercall status 11: insufficient memory (hyperv-tlfs.h). */
 export const HV_STATUS_INSUFFICIENT_MEMORY = 11;
+/** Hypercall status 18: invalid connection id (hyperv-tlfs.h). */
 export const HV_STATUS_INVALID_CONNECTION_ID = 18;
+/** Hypercall status 19: insufficient buffers, the message queue is full (hyperv-tlfs.h). */
 export const HV_STATUS_INSUFFICIENT_BUFFERS = 19;
 
 // ---------------------------------------------------------------------------------------------

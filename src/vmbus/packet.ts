@@ -16,19 +16,33 @@ import { PACKET_DESCRIPTOR_SIZE, type RingProducer, type RingWriteResult } from 
 
 /** `enum vmbus_packet_type` (include/linux/hyperv.h). */
 export const VmbusPacketType = {
+  /** Type 0: invalid packet (hyperv.h `enum vmbus_packet_type`). */
   VM_PKT_INVALID: 0x0,
+  /** Type 1: synch packet (hyperv.h). */
   VM_PKT_SYNCH: 0x1,
+  /** Type 2: add a transfer page set (hyperv.h). */
   VM_PKT_ADD_XFER_PAGESET: 0x2,
+  /** Type 3: remove a transfer page set (hyperv.h). */
   VM_PKT_RM_XFER_PAGESET: 0x3,
+  /** Type 4: establish a GPADL (hyperv.h). */
   VM_PKT_ESTABLISH_GPADL: 0x4,
+  /** Type 5: tear down a GPADL (hyperv.h). */
   VM_PKT_TEARDOWN_GPADL: 0x5,
+  /** Type 6: in-band data, payload inside the ring (hyperv.h). */
   VM_PKT_DATA_INBAND: 0x6,
+  /** Type 7: data in transfer pages, e.g. the receive buffer (hyperv.h). */
   VM_PKT_DATA_USING_XFER_PAGES: 0x7,
+  /** Type 8: data referenced through a GPADL (hyperv.h). */
   VM_PKT_DATA_USING_GPADL: 0x8,
+  /** Type 9: data referenced by guest physical page ranges (hyperv.h). */
   VM_PKT_DATA_USING_GPA_DIRECT: 0x9,
+  /** Type 10: cancel request (hyperv.h). */
   VM_PKT_CANCEL_REQUEST: 0xa,
+  /** Type 11: completion (hyperv.h). */
   VM_PKT_COMP: 0xb,
+  /** Type 12: data using an additional packet (hyperv.h). */
   VM_PKT_DATA_USING_ADDITIONAL_PKT: 0xc,
+  /** Type 13: additional data (hyperv.h). */
   VM_PKT_ADDITIONAL_DATA: 0xd,
 } as const;
 

@@ -79,10 +79,13 @@ function checkDataSize(d: number): void {
 
 /** Shared access to one ring's control page and data area. */
 class RingMemory {
+  /** The whole ring memory: control page followed by the data area. */
   readonly mem: Uint8Array;
   /** Size of the data area (`ring_datasize`). */
   readonly dataSize: number;
+  /** The data area (after the control page). */
   readonly data: Uint8Array;
+  /** The control page as 32-bit words. */
   protected readonly ctl: Int32Array;
 
   constructor(mem: Uint8Array) {
@@ -108,9 +111,11 @@ class RingMemory {
   /** Shared memory (another worker may be the peer): control words go through Atomics. */
   protected readonly shared: boolean;
 
+  /** Reads control word `word` (atomically on shared memory) as an unsigned 32-bit value. */
   protected load(word: number): number {
     return (this.shared ? Atomics.load(this.ctl, word) : this.ctl[word]!) >>> 0;
   }
+  /** Writes control word `word` (atomically on shared memory). */
   protected store(word: number, value: number): void {
     if (this.shared) Atomics.store(this.ctl, word, value | 0);
     else this.ctl[word] = value | 0;
@@ -188,6 +193,7 @@ class RingMemory {
     }
   }
 
+  /** Reads a little-endian u16 at data-area offset `at`, wrapping around the ring end. */
   protected u16At(at: number): number {
     const d = this.dataSize;
     const data = this.data;
@@ -320,8 +326,11 @@ export interface RingPacketView {
   readonly offset: number;
   /** Descriptor fields as read. */
   readonly type: number;
+  /** Descriptor `offset8`: data offset in 8-byte units. */
   readonly offset8: number;
+  /** Descriptor `len8`: total packet length in 8-byte units. */
   readonly len8: number;
+  /** Descriptor `flags` (e.g. completion requested). */
   readonly flags: number;
 }
 
@@ -365,7 +374,9 @@ export interface RingConsumerOptions {
  * `read_index` is published only by {@link RingConsumer.close}, which returns the signal decision.
  */
 export class RingConsumer extends RingMemory {
+  /** How malformed packets are treated (see {@link RingConsumerOptions.mode}). */
   readonly mode: RingReadMode;
+  /** Largest packet accepted in Linux mode (see {@link RingConsumerOptions.maxPacketSize}). */
   readonly maxPacketSize: number;
   private priv: number;
   private current: RingPacketView | null = null;

@@ -52,11 +52,17 @@ function describe(value: unknown): string {
  * `FIELD_RANGE: vmpacket_descriptor.offset8 = 70000 does not fit u16 (0..65535) at offset 2`.
  */
 export class ProtocolError extends Error {
+  /** Always `'ProtocolError'`. */
   override readonly name = 'ProtocolError';
+  /** What kind of protocol violation this is. */
   readonly code: ProtocolErrorCode;
+  /** The struct being decoded or encoded, when known. */
   readonly struct: string | undefined;
+  /** The offending field, when known. */
   readonly field: string | undefined;
+  /** Byte offset of the offending field in the buffer given to the call, when known. */
   readonly offset: number | undefined;
+  /** The offending value, when there is one. */
   readonly value: unknown;
 
   constructor(code: ProtocolErrorCode, reason: string, details: ProtocolErrorDetails = {}) {

@@ -95,6 +95,7 @@ export interface Codec<T> {
 
 /** The part of a `binary-parser` `Parser` that netvsc-sim's public types rely on. */
 export interface BinaryParser {
+  /** Decodes `buffer` into a plain object. */
   parse(buffer: Uint8Array): unknown;
 }
 
