@@ -50,6 +50,7 @@ import { encodeRndis, rndisSetRequest } from '../../src/protocol/rndis.js';
 import { ProtocolError } from '../../src/wire/errors.js';
 import type { StructCodec } from '../../src/wire/struct.js';
 import { anyBytes, checkRoundTrip, deepEqual, mutatedBytes, roundTripProperty, structArbitrary } from '../../src/testing/index.js';
+import { errorOf, toHex } from '../helpers.js';
 
 interface KernelField {
   name: string;
@@ -66,16 +67,6 @@ function hex(text: string): Uint8Array {
   const out = new Uint8Array(clean.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);
   return out;
-}
-const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
-function errorOf(fn: () => unknown): ProtocolError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ProtocolError) return e;
-    throw e;
-  }
-  throw new Error('expected a ProtocolError, got none');
 }
 
 const isStructCodec = (x: unknown): x is StructCodec<unknown> =>

@@ -37,6 +37,7 @@ import {
   type NvspMessage,
 } from '../../src/protocol/nvsp.js';
 import { ProtocolError } from '../../src/wire/index.js';
+import { errorOf } from '../helpers.js';
 
 /** Bytes from spaced hex, zero-filled up to `size`. */
 function bytes(text: string, size = 0): Uint8Array {
@@ -49,15 +50,6 @@ const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '
 /** A u32 little-endian as spaced hex. */
 const le32 = (x: number) => hex(new Uint8Array(new Uint32Array([x]).buffer));
 
-function errorOf(fn: () => unknown): ProtocolError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ProtocolError);
-    return e as ProtocolError;
-  }
-  throw new Error('expected a ProtocolError');
-}
 
 /** The 16-entry table i % 4 as hex. */
 const TABLE_MOD4 = Array.from({ length: 16 }, (_, i) => le32(i % 4)).join('');

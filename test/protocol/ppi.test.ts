@@ -34,6 +34,7 @@ import {
 import { encodeRndis, rndisPacket } from '../../src/protocol/rndis.js';
 import { ProtocolError } from '../../src/wire/errors.js';
 import { anyBytes, checkRoundTrip, mutatedBytes, roundTripProperty } from '../../src/testing/index.js';
+import { errorOf, toHex } from '../helpers.js';
 
 interface KField {
   name: string;
@@ -52,16 +53,6 @@ function hex(text: string): Uint8Array {
   const out = new Uint8Array(clean.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);
   return out;
-}
-const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
-function errorOf(fn: () => unknown): ProtocolError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ProtocolError) return e;
-    throw e;
-  }
-  throw new Error('expected a ProtocolError, got none');
 }
 
 describe('bit positions match the kernel BTF', () => {

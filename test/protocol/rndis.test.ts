@@ -43,6 +43,7 @@ import { encodePpiList, ppiHashValue, type PpiElement } from '../../src/protocol
 import { OID } from '../../src/protocol/oids.js';
 import { ProtocolError } from '../../src/wire/errors.js';
 import { anyBytes, arbRndisMessage, checkRoundTrip, deepEqual, mutatedBytes, roundTripProperty } from '../../src/testing/index.js';
+import { errorOf, toHex } from '../helpers.js';
 
 /** Parses spec-style hex ("05 00 00 00 …", line prefixes "0000:" allowed). */
 function hex(text: string): Uint8Array {
@@ -55,17 +56,7 @@ function hex(text: string): Uint8Array {
   for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);
   return out;
 }
-const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 
-function errorOf(fn: () => unknown): ProtocolError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ProtocolError) return e;
-    throw e;
-  }
-  throw new Error('expected a ProtocolError, got none');
-}
 
 /** The default key, transcribed from §3.10. */
 const KEY_HEX = '6d 5a 56 da 25 5b 0e c2 41 67 25 3d 43 a3 8f b0 d0 ca 2b cb ae 7b 30 b4 77 cb 2d a3 80 30 f2 0c 6a 42 b7 3b be ac 01 fa';

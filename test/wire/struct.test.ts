@@ -20,6 +20,7 @@ import {
   u8,
 } from '../../src/wire/index.js';
 import { anyBytes, checkRoundTrip, deepEqual, roundTripProperty, structArbitrary } from '../../src/testing/index.js';
+import { errorOf } from '../helpers.js';
 
 const inner = struct('inner', [u16('a'), u16('b'), u32('c')]);
 // A struct exercising every field kind, with a compiler hole (pad) and named reserved bytes.
@@ -42,15 +43,6 @@ const everything = struct('everything', [
   array('wide', 'u64', 2),
 ]);
 
-function errorOf(fn: () => unknown): ProtocolError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ProtocolError) return e;
-    throw e;
-  }
-  throw new Error('expected a ProtocolError');
-}
 
 describe('wire: one declaration gives size, offsets, decoder and encoder', () => {
   it('size and offset table follow the declaration, padding unnamed', () => {
