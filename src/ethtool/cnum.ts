@@ -7,9 +7,11 @@
 
 /** The outcome of a `strto*` call: the value, the index `*endptr` points at, and whether errno became ERANGE. */
 export interface StrtoResult {
+  /** The converted value, already wrapped or clamped as glibc returns it (a negative input to `strtoul` wraps modulo 2^64; on overflow `strtoul` gives ULONG_MAX, `strtoll` LLONG_MAX or LLONG_MIN); 0n when nothing was converted. */
   readonly value: bigint;
   /** Index into the string where parsing stopped (0 when nothing was converted). */
   readonly end: number;
+  /** True when glibc would set `errno` to ERANGE: the magnitude did not fit (`value` is then the clamped limit). */
   readonly erange: boolean;
 }
 

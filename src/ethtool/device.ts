@@ -15,13 +15,21 @@ import type { Errno } from './errno.js';
  * field names. All are u32.
  */
 export interface EthtoolChannels {
+  /** `ethtool_channels.max_rx`: most RX-only channels the device supports; 0 for netvsc. A kind whose max is 0 shows `n/a` on both its lines of `ethtool -l` over netlink. */
   max_rx: number;
+  /** `ethtool_channels.max_tx`: most TX-only channels; 0 for netvsc. */
   max_tx: number;
+  /** `ethtool_channels.max_other`: most "other" channels (link interrupts and the like); 0 for netvsc. */
   max_other: number;
+  /** `ethtool_channels.max_combined`: most combined RX+TX channels; for netvsc `max_chn`: the host's RSS queue count capped at the vCPU count and 64 (the 2015 driver: the host's count as is), 1 without vRSS. */
   max_combined: number;
+  /** `ethtool_channels.rx_count`: current RX-only channels (the `RX:` line of `ethtool -l`). */
   rx_count: number;
+  /** `ethtool_channels.tx_count`: current TX-only channels (`TX:`). */
   tx_count: number;
+  /** `ethtool_channels.other_count`: current "other" channels (`Other:`). */
   other_count: number;
+  /** `ethtool_channels.combined_count`: current combined channels (`Combined:`); for netvsc `num_chn`, the VMBus primary channel plus its subchannels. */
   combined_count: number;
 }
 
@@ -33,6 +41,16 @@ export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 /** All-zero channels, as the kernel core pre-fills the struct before calling `get_channels`. */
 export function zeroChannels(): EthtoolChannels {
   return { max_rx: 0, max_tx: 0, max_other: 0, max_combined: 0, rx_count: 0, tx_count: 0, other_count: 0, combined_count: 0 };
+}
+
+/** What a device's full `ethtool_ops->get_rxfh` reports (see {@link EthtoolDevice.getRxfhConfig}). */
+export interface EthtoolRxfhConfig {
+  /** The RSS indirection table: entry i is the RX queue for hash bucket i; `get_rxfh_indir_size` entries (netvsc: 128 unless the host advertises another size). */
+  readonly indir: readonly number[];
+  /** The RSS hash key, `get_rxfh_key_size` bytes (40 for netvsc, the Toeplitz key the host was given). */
+  readonly key: Uint8Array;
+  /** The hash function as an `ETH_RSS_HASH_*` bit set: 1 = Toeplitz (`ETH_RSS_HASH_TOP`, netvsc's only one), 2 = XOR, 4 = CRC32. */
+  readonly hfunc: number;
 }
 
 /**
@@ -83,7 +101,7 @@ export interface EthtoolDevice {
    * `ethtool_ops->get_rxfh` in full: the indirection table (`get_rxfh_indir_size` entries), the
    * hash key (`get_rxfh_key_size` bytes) and the hash function bit set (ETH_RSS_HASH_TOP = 1…), or an errno.
    */
-  getRxfhConfig?(): { readonly indir: readonly number[]; readonly key: Uint8Array; readonly hfunc: number } | Errno;
+  getRxfhConfig?(): EthtoolRxfhConfig | Errno;
   /**
    * `ethtool_ops->set_rxfh`, synchronous (for netvsc: the RSS SETs over the simulated rings).
    * `indir` null ⇒ table unchanged; `key` null ⇒ key unchanged; `hfunc` 0 ⇒ ETH_RSS_HASH_NO_CHANGE.

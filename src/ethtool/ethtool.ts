@@ -92,7 +92,9 @@ export interface RunEthtoolOptions {
 
 /** What one run printed and returned. */
 export interface EthtoolResult {
+  /** Everything written to standard output, byte for byte as the selected ethtool prints it (e.g. the `ethtool -l` table). */
   readonly stdout: string;
+  /** Everything written to standard error: perror lines (`Cannot get device channel parameters: No such device`), `netlink error: …` lines, usage errors. */
   readonly stderr: string;
   /** The exit status. */
   readonly status: number;
@@ -673,7 +675,19 @@ function styleParams(style: EthtoolStyle): { version: Version; netlinkKernel: bo
  * Splits a command line for {@link runEthtool}: shell word splitting, then a leading `ethtool` (or a
  * path ending in `/ethtool`) is dropped. Returns the arguments or a shell error.
  */
-export function ethtoolArgv(commandLine: string): { ok: true; args: string[] } | { ok: false; error: string } {
+export function ethtoolArgv(commandLine: string):
+  | {
+      /** The line split. */
+      ok: true;
+      /** The words after the program name, ready for {@link runEthtool} (`['-L', 'eth0', 'combined', '4']`). */
+      args: string[];
+    }
+  | {
+      /** The line needs a real shell. */
+      ok: false;
+      /** Why, as {@link ShellWords} reports it (an unterminated quote, an expansion, a pipe...). */
+      error: string;
+    } {
   const w = shellWords(commandLine);
   if (!w.ok) return w;
   const words = w.words;

@@ -16,29 +16,67 @@ export type KernelCore = 'linux-6.1' | 'linux-4.2';
 
 /** Extended-ack texts of `ethnl_set_channels` (Linux 6.1.192). */
 export const EXTACK = {
+  /** A SET_CHANNELS count is above its `max_*`; blames the first such attribute (rx, tx, other, combined order), so ethtool adds ` (offset N)` when that attribute was in the request. EINVAL. */
   exceedsMax: 'requested channel count exceeds maximum',
+  /** SET_CHANNELS would leave combined 0 with rx 0 or tx 0; blames the combined attribute if it changed, else rx (then tx). EINVAL. */
   noRxTx: 'requested channel counts would result in no RX or TX channel being configured',
+  /** SET_CHANNELS: combined + rx would be at most the highest queue index a user-configured (`ethtool -X`) RSS indirection table uses. No attribute, so no offset. EINVAL. */
   indirTable: 'requested channel counts are too low for existing indirection table settings',
+  /** SET_CHANNELS would remove a queue an AF_XDP zero-copy socket is bound to. No attribute, so no offset. EINVAL. */
   xsk: 'requested channel counts are too low for existing zerocopy AF_XDP sockets',
+  /** Request header: `ETHTOOL_A_HEADER_DEV_NAME` names no device; blames that attribute (` (offset 24)` in the requests ethtool 6.1 sends). ENODEV. */
   noDeviceName: 'no device matches name',
+  /** Request header: `ETHTOOL_A_HEADER_DEV_INDEX` matches no device; blames that attribute. ENODEV. */
   noDeviceIndex: 'no device matches ifindex',
+  /** Request header: both ifindex and name given, and the name is not that device's; blames the header nest. ENODEV. */
   nameIndexMismatch: 'ifindex and name do not match',
+  /** Request header without ifindex or name on a request that needs a device (not a dump); blames the header nest. EINVAL. */
   noDevice: 'neither ifindex nor name specified',
+  /** The request has no `ETHTOOL_A_*_HEADER` nest at all. No offset. EINVAL. */
   headerMissing: 'request header missing',
 } as const;
 
 /** Why the core refused a set request. */
 export type SetRefusal =
   /** A count above its maximum; `kind` is the first of rx, tx, other, combined (fixed order) that is. */
-  | { readonly errno: 'EINVAL'; readonly reason: 'exceeds-max'; readonly kind: ChannelKind }
+  | {
+      /** The kernel answers -EINVAL (netlink adds {@link EXTACK.exceedsMax}). */
+      readonly errno: 'EINVAL';
+      /** Discriminant: a requested count exceeds its `max_*`. */
+      readonly reason: 'exceeds-max';
+      /** The channel kind whose count is too high (the attribute netlink blames). */
+      readonly kind: ChannelKind;
+    }
   /** combined 0 with rx 0 (`kind` rx) or tx 0 (`kind` tx). */
-  | { readonly errno: 'EINVAL'; readonly reason: 'no-rx-tx'; readonly kind: 'rx' | 'tx' }
+  | {
+      /** The kernel answers -EINVAL (netlink adds {@link EXTACK.noRxTx}). */
+      readonly errno: 'EINVAL';
+      /** Discriminant: no RX or no TX channel would remain. */
+      readonly reason: 'no-rx-tx';
+      /** `rx` when rx and combined would both be 0, else `tx`. */
+      readonly kind: 'rx' | 'tx';
+    }
   /** The indirection table uses a channel at or above combined + rx. */
-  | { readonly errno: 'EINVAL'; readonly reason: 'indir-table' }
+  | {
+      /** The kernel answers -EINVAL (netlink adds {@link EXTACK.indirTable}). */
+      readonly errno: 'EINVAL';
+      /** Discriminant: the user-configured RSS indirection table would point at a removed channel. */
+      readonly reason: 'indir-table';
+    }
   /** Reading the indirection table failed (its errno returned as is, without extended ack). */
-  | { readonly errno: Errno; readonly reason: 'rxfh-error' }
+  | {
+      /** What `ethtool_get_max_rxfh_channel` returned: EOPNOTSUPP (no RSS ops or table size 0) or `get_rxfh`'s errno. */
+      readonly errno: Errno;
+      /** Discriminant: the core could not read the indirection table. */
+      readonly reason: 'rxfh-error';
+    }
   /** An AF_XDP zero-copy socket is bound to a queue that would go away. */
-  | { readonly errno: 'EINVAL'; readonly reason: 'xsk' };
+  | {
+      /** The kernel answers -EINVAL (netlink adds {@link EXTACK.xsk}). */
+      readonly errno: 'EINVAL';
+      /** Discriminant: an AF_XDP zero-copy socket holds a queue the new counts remove. */
+      readonly reason: 'xsk';
+    };
 
 const u32 = (n: number): number => n >>> 0;
 

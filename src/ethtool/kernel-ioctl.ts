@@ -47,7 +47,10 @@ export function encodeEthtoolChannels(cmd: number, ch: EthtoolChannels): Uint8Ar
 }
 
 /** Reads the counts back out of the 36 bytes. */
-export function decodeEthtoolChannels(buf: Uint8Array): EthtoolChannels & { cmd: number } {
+export function decodeEthtoolChannels(buf: Uint8Array): EthtoolChannels & {
+  /** `ethtool_channels.cmd`, the first u32: {@link ETHTOOL_GCHANNELS} (0x3c) or {@link ETHTOOL_SCHANNELS} (0x3d) for a well-formed request. */
+  cmd: number;
+} {
   return ethtoolChannelsStruct.decode(buf, 0);
 }
 

@@ -64,10 +64,15 @@ export function kernelGetRxRings(system: EthtoolSystem, name: string, options: R
 
 /** What ETHTOOL_GRSSH hands back. */
 export interface RssGet {
+  /** `ethtool_rxfh.indir_size`: the device's indirection table size (`get_rxfh_indir_size`; 128 for netvsc), reported on a size query too; 0 = no table. */
   readonly indirSize: number;
+  /** `ethtool_rxfh.key_size`: the device's hash key length in bytes (`get_rxfh_key_size`; 40 for netvsc); 0 = no key. */
   readonly keySize: number;
+  /** `ethtool_rxfh.hfunc`: the active hash function as an `ETH_RSS_HASH_*` bit (1 = Toeplitz), low 8 bits of what the driver reported. */
   readonly hfunc: number;
+  /** The indirection table, `indirSize` queue indices; empty when the request asked for sizes only (`userIndirSize` 0). */
   readonly indir: readonly number[];
+  /** The hash key, `keySize` bytes; empty when the request asked for sizes only (`userKeySize` 0). */
   readonly key: Uint8Array;
 }
 
@@ -93,7 +98,19 @@ export function kernelGetRss(system: EthtoolSystem, name: string, req: { rssCont
 }
 
 /** ETHTOOL_GRXFHINDIR (`ethtool_get_rxfh_indir`): size query (`userSize` 0) or the table. */
-export function kernelGetRxfhIndir(system: EthtoolSystem, name: string, userSize: number, options: RxfhKernelOptions = {}): { size: number; indir: readonly number[] } | Errno {
+export function kernelGetRxfhIndir(
+  system: EthtoolSystem,
+  name: string,
+  userSize: number,
+  options: RxfhKernelOptions = {},
+):
+  | {
+      /** `ethtool_rxfh_indir.size`: the device's indirection table size (never 0: a device without a table gives EOPNOTSUPP). */
+      size: number;
+      /** The table, `size` queue indices; empty on a size query (`userSize` 0). */
+      indir: readonly number[];
+    }
+  | Errno {
   const dev = ethtoolIoctlDevice(system, name, false, options);
   if (isErrno(dev)) return dev;
   if (!dev.getRxfhIndirSize || !dev.getRxfhConfig) return 'EOPNOTSUPP';
@@ -108,11 +125,17 @@ export function kernelGetRxfhIndir(system: EthtoolSystem, name: string, userSize
 
 /** An ETHTOOL_SRSSH request. `indirSize` 0 resets the table to the default, ETH_RXFH_INDIR_NO_CHANGE keeps it. */
 export interface RssSet {
+  /** `ethtool_rxfh.rss_context`: 0, the default context; anything else (including {@link ETH_RXFH_CONTEXT_ALLOC}) gives EOPNOTSUPP, as no simulated driver has extra contexts. */
   readonly rssContext: number;
+  /** `ethtool_rxfh.indir_size`: the device's table size to set `indir`, 0 to reset to the default spread, {@link ETH_RXFH_INDIR_NO_CHANGE} to keep the table; any other value gives EINVAL. */
   readonly indirSize: number;
+  /** The new table when `indirSize` is the device's size: queue indices, each below the RX ring count (else EINVAL); missing entries count as 0. */
   readonly indir: readonly number[];
+  /** `ethtool_rxfh.key_size`: 0 keeps the key, otherwise it must equal the device's key size (else EINVAL). */
   readonly keySize: number;
+  /** The new hash key (its first `keySize` bytes are used), or null to keep the key. */
   readonly key: Uint8Array | null;
+  /** `ethtool_rxfh.hfunc`: the `ETH_RSS_HASH_*` bit to select, or 0 (`ETH_RSS_HASH_NO_CHANGE`) to keep it. Changing none of table, key and function gives EINVAL. */
   readonly hfunc: number;
 }
 
@@ -304,7 +327,14 @@ const isHex = (c: string | undefined): boolean => c !== undefined && /^[0-9a-fA-
  * most two characters: an optional sign, a `0x` prefix (which by itself reads as 0), hex digits.
  * Returns the value and the characters consumed, or undefined when nothing matched.
  */
-export function scanHex2(s: string): { value: number; len: number } | undefined {
+export function scanHex2(s: string):
+  | {
+      /** The number read, sign applied: -15..255, since a sign takes one of the two characters (a bare `0x` reads as 0). */
+      value: number;
+      /** Characters consumed, leading white space included (what `%n` stores). */
+      len: number;
+    }
+  | undefined {
   let p = 0;
   while (p < s.length && ' \t\n\v\f\r'.includes(s[p]!)) p++;
   let width = 2;

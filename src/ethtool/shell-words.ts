@@ -8,7 +8,19 @@
  */
 
 /** The words, or why the line cannot be split without a real shell. */
-export type ShellWords = { readonly ok: true; readonly words: string[] } | { readonly ok: false; readonly error: string };
+export type ShellWords =
+  | {
+      /** The line was split. */
+      readonly ok: true;
+      /** The words with quotes and backslashes removed, in order; may contain empty strings (`''`). */
+      readonly words: string[];
+    }
+  | {
+      /** The line cannot be split without a real shell. */
+      readonly ok: false;
+      /** A bash-like message: `unexpected EOF while looking for matching …` for an unterminated quote, or what is not supported (an expansion, a redirection, a pipe…). */
+      readonly error: string;
+    };
 
 const UNSUPPORTED = new Set(['|', '&', ';', '<', '>', '(', ')', '$', '`']);
 

@@ -24,8 +24,11 @@ export interface TrafficOptions {
 
 /** What {@link runTraffic} did. */
 export interface TrafficReport {
+  /** Flows pushed in (one frame each), as requested. */
   readonly flows: number;
+  /** Their transport protocol (destination port 443 for tcp, 53 for udp). */
   readonly proto: 'tcp' | 'udp';
+  /** Seed of the flow generator: the same seed gives the same flows. */
   readonly seed: number;
   /** Frames the guest received. */
   readonly delivered: number;
@@ -109,7 +112,22 @@ export interface TrafficArgs extends TrafficOptions {
  * Parses `--flows N`, `--proto tcp|udp`, `--seed N`, `--payload N` and (when `allowJson`) `--json`,
  * also written `--flows=N`. Returns the options or a message saying what is wrong.
  */
-export function parseTrafficArgs(args: readonly string[], allowJson = true): { ok: true; args: TrafficArgs } | { ok: false; message: string } {
+export function parseTrafficArgs(
+  args: readonly string[],
+  allowJson = true,
+):
+  | {
+      /** Every argument was understood. */
+      ok: true;
+      /** The options given (unset ones absent, so {@link runTraffic}'s defaults apply). */
+      args: TrafficArgs;
+    }
+  | {
+      /** An argument was not understood. */
+      ok: false;
+      /** What is wrong, e.g. `traffic: option --flows needs a value`. */
+      message: string;
+    } {
   let flows: number | undefined;
   let proto: 'tcp' | 'udp' | undefined;
   let seed: number | undefined;

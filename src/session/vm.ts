@@ -42,7 +42,9 @@ export interface WireSummary {
   readonly sent: Record<string, number>;
   /** Host→guest messages by kind. */
   readonly received: Record<string, number>;
+  /** Subchannels the driver asked for in NVSP SUBCHANNEL ALLOCATE requests (`num_subchannels`, summed). */
   readonly subchannelsAsked: number;
+  /** Subchannels the host granted (`num_subchannels` of its successful SUBCHANNEL ALLOCATE completions, summed). */
   readonly subchannelsGranted: number;
   /** Detach/attach cycles. */
   readonly detaches: number;
@@ -50,6 +52,7 @@ export interface WireSummary {
 
 /** A simulated VM with ethtool. */
 export class Vm extends SimVm {
+  /** The ethtool {@link Vm.ethtool} runs: {@link VmOptions.ethtool}, except that `netlink` on `linux-4.2` becomes `ioctl` (that kernel has no ethtool netlink). */
   readonly ethtoolStyle: VmEthtoolStyle;
 
   constructor(options: VmOptions = {}) {

@@ -63,17 +63,41 @@ export interface SimVmOptions {
 /** The `struct ethtool_channels` counts (kernel field names). */
 export type SimChannels = NetvscChannels;
 
+/** What the netvsc `get_rxfh` ethtool op reports (see {@link SimNetdev.getRxfhConfig}). */
+export interface SimRxfhConfig {
+  /** The RSS indirection table the guest driver holds: entry i is the channel for hash bucket i (`rx_table_sz` entries, 128 unless the host says otherwise). */
+  readonly indir: readonly number[];
+  /** The 40-byte Toeplitz key the driver holds (`NETVSC_HASH_KEYLEN`; all zeros while it has no RNDIS device). */
+  readonly key: Uint8Array;
+  /** The hash function as an `ETH_RSS_HASH_*` bit: always 1 (`ETH_RSS_HASH_TOP`, Toeplitz) for netvsc. */
+  readonly hfunc: number;
+}
+
+/** The RSS state {@link SimVm.rxfh} reports for the netvsc interface. */
+export interface SimRxfhState {
+  /** The indirection table the guest driver holds (`rx_table`): entry i is the channel for hash bucket i. */
+  indir: number[];
+  /** The 40-byte Toeplitz key the driver holds (all zeros while it has no RNDIS device). */
+  key: Uint8Array;
+  /** `IFF_RXFH_CONFIGURED`: the user set the table with `ethtool -X`; the kernel core then refuses channel counts the table would outgrow. */
+  configured: boolean;
+}
+
 /** A network device of the VM, shaped as ethtool's kernel core needs it. */
 export interface SimNetdev {
+  /** The interface name (`dev->name`): `lo`, or the netvsc interface ({@link SimVmOptions.ifname}, default `eth0`). */
   readonly name: string;
+  /** `dev->ifindex`: 1 for `lo`, 2 for the netvsc interface. */
   readonly ifindex: number;
   /** `netif_device_present()`. */
   readonly present: boolean;
+  /** The kernel driver's name: `hv_netvsc` for the netvsc interface, `loopback` for `lo`. */
   readonly driverName: string;
   /** `get_channels` ethtool op: current and maximum channel counts. */
   getChannels?(): SimChannels;
   /** `set_channels` ethtool op: change the channel count; 0 or an errno name. */
   setChannels?(channels: SimChannels): 0 | NetvscErrno;
+  /** `netif_is_rxfh_configured()`: the user set the RSS indirection table (`ethtool -X`); absent on `lo`. */
   readonly rxfhConfigured?: boolean;
   /** `get_rxfh_indir_size` ethtool op: RSS indirection table size. */
   getRxfhIndirSize?(): number;
@@ -84,7 +108,7 @@ export interface SimNetdev {
   /** `get_rxfh_key_size` ethtool op: RSS key length in bytes. */
   getRxfhKeySize?(): number;
   /** `get_rxfh` ethtool op: indirection table, key and hash function, or an errno name. */
-  getRxfhConfig?(): { readonly indir: readonly number[]; readonly key: Uint8Array; readonly hfunc: number } | NetvscErrno;
+  getRxfhConfig?(): SimRxfhConfig | NetvscErrno;
   /** `set_rxfh` ethtool op: `null` leaves the table or key unchanged; 0 or an errno name. */
   setRxfh?(indir: readonly number[] | null, key: Uint8Array | null, hfunc: number): 0 | NetvscErrno;
   /** Records whether user space configured the indirection table (`IFF_RXFH_CONFIGURED`). */
@@ -97,17 +121,25 @@ export interface SimNetdev {
 
 /** Thrown when an operation does not finish within the event budget (a simulated hang). */
 export class SimHangError extends Error {
+  /** Always `SimHangError` (the name stack traces and `String(error)` show). */
   override readonly name = 'SimHangError';
 }
 
 /** A simulated VM. */
 export class SimVm {
+  /** Virtual processors (`num_online_cpus()`, {@link SimVmOptions.vcpus}, default 4): the 6.1 driver never offers more channels than this. */
   readonly vcpus: number;
+  /** The guest kernel the driver behaves as: `linux-6.1` (default) or `linux-4.2` (2015, no RSS or statistics ethtool ops). */
   readonly profile: NetvscProfileName;
+  /** Name of the netvsc interface (default `eth0`). */
   readonly ifname: string;
+  /** Seed of the scheduler (default 1): the same options and seed give the same bytes. */
   readonly seed: number;
+  /** The VMBus between guest and host: its scheduler, guest memory, hypervisor (where tracers tap in) and both endpoints. */
   readonly bus: Bus;
+  /** The Hyper-V side: the NetVSP host with its configuration, counters and event log; inject frames, link changes or rescinds here. */
   readonly host: NetvspHost;
+  /** The guest's `hv_netvsc` driver: module options, the RTNL lock and the netdevs it probed. */
   readonly driver: NetvscDriver;
   /** How many times ethtool's core called the netvsc driver's `set_channels` op. */
   setChannelsCalls = 0;
@@ -223,7 +255,7 @@ export class SimVm {
    * The RSS state the guest driver holds for `ifname` (what `ethtool -x` shows): the indirection
    * table, the key, whether the user configured the table (IFF_RXFH_CONFIGURED).
    */
-  rxfh(ifname = this.ifname): { indir: number[]; key: Uint8Array; configured: boolean } | NetvscErrno {
+  rxfh(ifname = this.ifname): SimRxfhState | NetvscErrno {
     const d = this.lookup(ifname);
     if (!d || d !== this.ethAdapter) return 'ENODEV';
     const cfg = netvscRxfhConfig(this.netvscOrThrow());

@@ -62,6 +62,7 @@ export interface NearValid {
 
 /** What the rules say about a byte string: must a decoder refuse it, and by which rule. */
 export interface SpecVerdict {
+  /** `'reject'`: the rules require a decoder to refuse the bytes; `'accept'`: the rules allow them (a decoder may still refuse). */
   verdict: 'reject' | 'accept';
   /** The rule that refuses the bytes (absent when accepted). */
   rule?: string;
@@ -69,11 +70,24 @@ export interface SpecVerdict {
 
 /** One way to break a valid encoding, built lazily (only the chosen one is materialised). */
 export interface MutationCandidate {
+  /** The category of the break; becomes {@link NearValid.kind}. */
   kind: MutationKind;
+  /** What was broken, in the words of {@link NearValid.mutation} (`off-by-one: rndis_message.msg_len 24 → 25`). */
   mutation: string;
+  /** The field bent (`struct.field`), when one field was; becomes {@link NearValid.field}. */
   field?: string;
+  /** Whether the rules make a decoder refuse the result; becomes {@link NearValid.expect}. */
   expect: NearValidExpectation;
+  /** Builds the broken bytes (a fresh copy; only called for the candidate that is picked). */
   bytes: () => Uint8Array;
+}
+
+/** A place a truncation may cut: before the field starting at `at`. */
+export interface FieldBoundary {
+  /** Byte offset of the cut: the bytes before it are kept. */
+  at: number;
+  /** The field that starts there (`struct.field`), named in the mutation text as `before <label>`. */
+  label: string;
 }
 
 /** A little-endian field of an encoding: where it is and how wide. */
@@ -165,7 +179,7 @@ export function truncate(b: Uint8Array, cut: number, where: string, expect: Near
  */
 export function truncations(
   b: Uint8Array,
-  boundaries: readonly { at: number; label: string }[],
+  boundaries: readonly FieldBoundary[],
   expect: (cut: number) => NearValidExpectation,
 ): MutationCandidate[] {
   const seen = new Set<number>();
@@ -179,7 +193,7 @@ export function truncations(
 }
 
 /** The boundaries of a run of fields (each field's start), for {@link truncations}. */
-export function fieldBoundaries(fields: readonly WireField[]): { at: number; label: string }[] {
+export function fieldBoundaries(fields: readonly WireField[]): FieldBoundary[] {
   return fields.map((f) => ({ at: f.at, label: f.name }));
 }
 
@@ -222,7 +236,19 @@ export function judgedBy(cands: readonly MutationCandidate[], verdict: (bytes: U
 }
 
 /** What decoding one input gave. */
-export type DecodeOutcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+export type DecodeOutcome<T> =
+  | {
+      /** The decoder returned. */
+      ok: true;
+      /** What it returned. */
+      value: T;
+    }
+  | {
+      /** The decoder threw a rejection (by default a `ProtocolError`). */
+      ok: false;
+      /** What it threw. */
+      error: unknown;
+    };
 
 /**
  * Runs `decode(bytes)` and reports the value or the error it threw. Errors for which

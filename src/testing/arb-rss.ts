@@ -62,7 +62,9 @@ import {
 
 /** An IP address in one of its text forms, with the network-order bytes it stands for. */
 export interface IpAddressCase {
+  /** The address as text: dotted decimal for IPv4; for IPv6 any RFC 4291 §2.2 form (`::`, either case, optional leading zeros, dotted IPv4 tail). */
   text: string;
+  /** The address in network byte order: 4 bytes (IPv4) or 16 (IPv6). */
   bytes: Uint8Array;
 }
 
@@ -137,8 +139,11 @@ export interface FlowArbOptions extends AddressArbOptions {
 
 /** A flow together with the network-order bytes of its addresses (whatever form the flow uses). */
 export interface FlowWithBytes {
+  /** The flow, its addresses as text or as bytes. */
   flow: Flow;
+  /** The source address in network byte order (4 or 16 bytes), whatever form `flow.src` has. */
   src: Uint8Array;
+  /** The destination address in network byte order, same family as `src`. */
   dst: Uint8Array;
 }
 
@@ -194,8 +199,11 @@ export function arbFlow(options: FlowArbOptions = {}): fc.Arbitrary<Flow> {
 
 /** A flow with one thing wrong, that `rssHashFlow` must refuse under the default (Linux) hash info. */
 export interface NearValidFlow {
+  /** The broken flow (a TCP flow, otherwise valid). */
   flow: Flow;
+  /** What was broken, e.g. `bad-value: sport 65536 is not a port`. */
   mutation: string;
+  /** The category: `bad-value`, `length-lie` (an address of the wrong length) or `off-by-one` (protocol 256). */
   kind: MutationKind;
 }
 

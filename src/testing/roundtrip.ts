@@ -15,6 +15,7 @@ import type { Codec } from '../wire/struct.js';
 
 /** Thrown by {@link checkRoundTrip} with a message naming the codec and what differed. */
 export class RoundTripError extends Error {
+  /** Always `RoundTripError` (the name stack traces and `String(error)` show). */
   override readonly name = 'RoundTripError';
 }
 

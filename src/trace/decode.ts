@@ -40,7 +40,9 @@ export type TracePayloadSource = 'gpa-direct' | 'receive-buffer' | 'send-buffer'
 
 /** Bytes a packet points at outside the ring (an RNDIS message), as they were when it was written. */
 export interface TracePayload {
+  /** Where they were read: the packet's GPA ranges (guest send), a receive-buffer range (host receive), or a send-buffer section. */
   readonly source: TracePayloadSource;
+  /** The RNDIS message bytes, copied when the packet was written (later reuse of the buffer does not change them). */
   readonly bytes: Uint8Array;
 }
 
@@ -125,8 +127,21 @@ export function nvspSummary(m: NvspMessage): string {
   }
 }
 
-/** The NVSP layer of an in-band or completion payload, or undefined when it does not decode. */
-export function nvspLayer(payload: Uint8Array, from: 'guest' | 'host'): { layer: TraceLayer; msg: NvspMessage } | { error: string } {
+/** The NVSP layer of an in-band or completion payload, or the reason it does not decode. */
+export function nvspLayer(
+  payload: Uint8Array,
+  from: 'guest' | 'host',
+):
+  | {
+      /** The `NVSP` layer: summary and kernel-named fields (`msg_type`, `name`, the message's own fields). */
+      layer: TraceLayer;
+      /** The decoded NVSP message itself. */
+      msg: NvspMessage;
+    }
+  | {
+      /** Why the payload does not decode as an NVSP message (the decoder's error message). */
+      error: string;
+    } {
   try {
     const msg = decodeNvsp(payload, { from });
     const { type: _t, ...rest } = msg as NvspMessage & Record<string, unknown>;
@@ -226,7 +241,17 @@ export function channelMessageLayer(payload: Uint8Array): TraceLayer {
 }
 
 /** Decodes a framed VMBus packet (descriptor included) into its VMBus and NVSP layers. */
-export function packetLayers(bytes: Uint8Array, direction: TraceDirection): { layers: TraceLayer[]; packet?: VmbusPacket; nvsp?: NvspMessage } {
+export function packetLayers(
+  bytes: Uint8Array,
+  direction: TraceDirection,
+): {
+  /** `VMBUS` first (`undecodable (…)` when the framing is bad), then `NVSP` when the payload has at least 4 bytes (`undecodable (…)` when they do not decode). */
+  layers: TraceLayer[];
+  /** The decoded VMBus packet; absent when the framing does not decode. */
+  packet?: VmbusPacket;
+  /** The decoded NVSP message; absent when there is none or it does not decode. */
+  nvsp?: NvspMessage;
+} {
   let p: VmbusPacket;
   try {
     p = decodePacket(bytes);

@@ -142,6 +142,7 @@ function interfaceKey(source: number, r: TraceRecord): string {
 export interface PcapSource {
   /** Prefix of its interface names (`vmbus`, `vm2`, …). */
   readonly name: string;
+  /** The VM's records in recording order; their interfaces are named `<name>-control` and `<name>-relid<R>-ch<C>`. */
   readonly records: readonly TraceRecord[];
 }
 

@@ -10,7 +10,9 @@ import type { TraceRecord } from './tracer.js';
 
 /** The records of one VM, with a name for headings, JSON and pcapng interface names. */
 export interface TraceSource {
+  /** The VM's name, shown only when there are several sources: the `## name` heading of the text and the `vm` member of each JSON line (pcapng names interfaces `vm1`, `vm2`… by position instead). */
   readonly name: string;
+  /** The VM's records in recording order (e.g. {@link Tracer.records}). */
   readonly records: readonly TraceRecord[];
 }
 

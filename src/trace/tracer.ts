@@ -32,6 +32,7 @@ export interface TraceRecord {
   readonly time: number;
   /** A ring packet or a channel-management message (SynIC). */
   readonly kind: 'packet' | 'channel-message';
+  /** `guest-to-host` or `host-to-guest`: which side wrote the packet or posted the message. */
   readonly direction: TraceDirection;
   /** The channel's relid (0 for channel-management messages). */
   readonly relid: number;
@@ -41,6 +42,7 @@ export interface TraceRecord {
   readonly phase: string | undefined;
   /** One line: the layers' summaries joined by ` | `. */
   readonly summary: string;
+  /** The decoded layers, outermost first: `VMBUS` or `CHANNELMSG`, then `NVSP`, then `RNDIS`/`OID`/`ETHERNET` for each RNDIS payload. */
   readonly layers: readonly TraceLayer[];
   /** The framed VMBus packet, or the channel message (the `hv_message` payload). */
   readonly bytes: Uint8Array;
@@ -55,6 +57,7 @@ interface BufferRef {
 
 /** Records a bus's exchange; see the module text. */
 export class Tracer {
+  /** Every record so far, in `seq` order (live: it grows as the bus runs; {@link Tracer.clear} empties it). */
   readonly records: TraceRecord[] = [];
   private readonly bus: Bus;
   private detach: (() => void) | null;
