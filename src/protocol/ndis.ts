@@ -47,11 +47,26 @@ export const ndis_object_header = struct('ndis_object_header', [u8('type'), u8('
 
 /** NDIS object types (`NDIS_OBJECT_TYPE_*`, hyperv_net.h; OID_REQUEST and OFFLOAD_ENCAPSULATION from openvmm). */
 export const NDIS_OBJECT_TYPE = {
+  /**
+   * `NDIS_OBJECT_TYPE_DEFAULT` (0x80): generic object; the header type of the offload-parameters object (revision 3,
+   * size 28 or 22).
+   */
   DEFAULT: 0x80,
+  /** `NDIS_OBJECT_TYPE_RSS_CAPABILITIES` (0x88): header type of `ndis_recv_scale_cap` (revision 2, size 18). */
   RSS_CAPABILITIES: 0x88,
+  /** `NDIS_OBJECT_TYPE_RSS_PARAMETERS` (0x89): header type of `ndis_recv_scale_param` (revision 2, size 40). */
   RSS_PARAMETERS: 0x89,
+  /** `NDIS_OBJECT_TYPE_OID_REQUEST` (0x96): (openvmm) an NDIS OID request object; not used by Linux. */
   OID_REQUEST: 0x96,
+  /**
+   * `NDIS_OBJECT_TYPE_OFFLOAD` (0xa7): header type of `ndis_offload` (revision 1/2/3 = 112/144/156 bytes); Linux
+   * requires it in the capabilities reply.
+   */
   OFFLOAD: 0xa7,
+  /**
+   * `NDIS_OBJECT_TYPE_OFFLOAD_ENCAPSULATION` (0xa8): (openvmm) header type of the `NDIS_OFFLOAD_ENCAPSULATION` object;
+   * not used by Linux.
+   */
   OFFLOAD_ENCAPSULATION: 0xa8,
 } as const;
 
@@ -76,18 +91,43 @@ export type NdisRecvScaleCap = ValueOf<typeof ndis_recv_scale_cap>;
 
 /** `cap_flag` bits (`NDIS_RSS_CAPS_*`, hyperv_net.h; the UDP and INDEPENDENT_ENTRY_MOVE bits from openvmm). */
 export const NDIS_RSS_CAPS = {
+  /** `NDIS_RSS_CAPS_MESSAGE_SIGNALED_INTERRUPTS` (0x01000000): the NIC uses message-signalled interrupts. */
   MESSAGE_SIGNALED_INTERRUPTS: 0x01000000,
+  /**
+   * `NDIS_RSS_CAPS_CLASSIFICATION_AT_ISR` (0x02000000): the NIC can classify packets to queues in its interrupt service
+   * routine.
+   */
   CLASSIFICATION_AT_ISR: 0x02000000,
+  /**
+   * `NDIS_RSS_CAPS_CLASSIFICATION_AT_DPC` (0x04000000): the NIC can classify packets to queues in its deferred procedure
+   * call.
+   */
   CLASSIFICATION_AT_DPC: 0x04000000,
+  /** `NDIS_RSS_CAPS_USING_MSI_X` (0x08000000): the NIC uses MSI-X. */
   USING_MSI_X: 0x08000000,
+  /** `NDIS_RSS_CAPS_RSS_AVAILABLE_ON_PORTS` (0x10000000): RSS is available on NDIS ports other than the default one. */
   RSS_AVAILABLE_ON_PORTS: 0x10000000,
+  /** `NDIS_RSS_CAPS_SUPPORTS_MSI_X` (0x20000000): the NIC supports MSI-X. */
   SUPPORTS_MSI_X: 0x20000000,
+  /**
+   * `NDIS_RSS_CAPS_SUPPORTS_INDEPENDENT_ENTRY_MOVE` (0x40000000): (openvmm) indirection-table entries can be moved one
+   * at a time.
+   */
   SUPPORTS_INDEPENDENT_ENTRY_MOVE: 0x40000000,
+  /** `NDIS_RSS_CAPS_HASH_TYPE_TCP_IPV4` (0x00000100): can hash the TCP/IPv4 4-tuple. */
   HASH_TYPE_TCP_IPV4: 0x00000100,
+  /** `NDIS_RSS_CAPS_HASH_TYPE_TCP_IPV6` (0x00000200): can hash the TCP/IPv6 4-tuple. */
   HASH_TYPE_TCP_IPV6: 0x00000200,
+  /** `NDIS_RSS_CAPS_HASH_TYPE_TCP_IPV6_EX` (0x00000400): can hash TCP/IPv6 using addresses from IPv6 extension headers. */
   HASH_TYPE_TCP_IPV6_EX: 0x00000400,
+  /** `NDIS_RSS_CAPS_HASH_TYPE_UDP_IPV4` (0x00000800): (openvmm) can hash the UDP/IPv4 4-tuple. */
   HASH_TYPE_UDP_IPV4: 0x00000800,
+  /** `NDIS_RSS_CAPS_HASH_TYPE_UDP_IPV6` (0x00001000): (openvmm) can hash the UDP/IPv6 4-tuple. */
   HASH_TYPE_UDP_IPV6: 0x00001000,
+  /**
+   * `NDIS_RSS_CAPS_HASH_TYPE_UDP_IPV6_EX` (0x00002000): (openvmm) can hash UDP/IPv6 using addresses from IPv6 extension
+   * headers.
+   */
   HASH_TYPE_UDP_IPV6_EX: 0x00002000,
 } as const;
 
@@ -138,11 +178,17 @@ export type NdisRecvScaleParam = ValueOf<typeof ndis_recv_scale_param>;
 
 /** `flag` bits (`NDIS_RSS_PARAM_FLAG_*`, hyperv_net.h; DEFAULT_PROCESSOR_UNCHANGED from openvmm). */
 export const NDIS_RSS_PARAM_FLAG = {
+  /** `NDIS_RSS_PARAM_FLAG_BASE_CPU_UNCHANGED` (0x0001): ignore `base_cpu_number`, keep the current one. */
   BASE_CPU_UNCHANGED: 0x0001,
+  /** `NDIS_RSS_PARAM_FLAG_HASH_INFO_UNCHANGED` (0x0002): ignore `hashinfo`, keep the current hash function and types. */
   HASH_INFO_UNCHANGED: 0x0002,
+  /** `NDIS_RSS_PARAM_FLAG_ITABLE_UNCHANGED` (0x0004): ignore the indirection table, keep the current one. */
   ITABLE_UNCHANGED: 0x0004,
+  /** `NDIS_RSS_PARAM_FLAG_HASH_KEY_UNCHANGED` (0x0008): ignore the key, keep the current one. */
   HASH_KEY_UNCHANGED: 0x0008,
+  /** `NDIS_RSS_PARAM_FLAG_DISABLE_RSS` (0x0010): turn RSS off; Linux sends a SET with this flag first, then one with flag 0. */
   DISABLE_RSS: 0x0010,
+  /** `NDIS_RSS_PARAM_FLAG_DEFAULT_PROCESSOR_UNCHANGED` (0x0020): (openvmm) keep the current default processor. */
   DEFAULT_PROCESSOR_UNCHANGED: 0x0020,
 } as const;
 
@@ -151,16 +197,27 @@ export const NDIS_RSS_PARAM_FLAG = {
  * function (`FUNCTION_MASK`); Linux always sends TOEPLITZ | IPV4 | TCP_IPV4 | IPV6 | TCP_IPV6 = 0x1701.
  */
 export const NDIS_HASH = {
+  /** `NDIS_HASH_FUNCTION_MASK` (0x000000ff): the hash-function byte of `hashinfo`; openvmm treats 0 there as "RSS disabled". */
   FUNCTION_MASK: 0x000000ff,
+  /** `NDIS_HASH_FUNC_TOEPLITZ` (0x00000001): hash function: Toeplitz (the only one defined). */
   FUNC_TOEPLITZ: 0x00000001,
+  /** `NDIS_HASH_IPV4` (0x00000100): hash IPv4 source and destination addresses. */
   IPV4: 0x00000100,
+  /** `NDIS_HASH_TCP_IPV4` (0x00000200): hash the TCP/IPv4 4-tuple (addresses and ports). */
   TCP_IPV4: 0x00000200,
+  /** `NDIS_HASH_IPV6` (0x00000400): hash IPv6 source and destination addresses. */
   IPV6: 0x00000400,
+  /** `NDIS_HASH_IPV6_EX` (0x00000800): hash IPv6 addresses taken from extension headers (home address, routing header). */
   IPV6_EX: 0x00000800,
+  /** `NDIS_HASH_TCP_IPV6` (0x00001000): hash the TCP/IPv6 4-tuple. */
   TCP_IPV6: 0x00001000,
+  /** `NDIS_HASH_TCP_IPV6_EX` (0x00002000): hash TCP/IPv6 with addresses from extension headers. */
   TCP_IPV6_EX: 0x00002000,
+  /** `NDIS_HASH_UDP_IPV4` (0x00004000): (openvmm) hash the UDP/IPv4 4-tuple. */
   UDP_IPV4: 0x00004000,
+  /** `NDIS_HASH_UDP_IPV6` (0x00008000): (openvmm) hash the UDP/IPv6 4-tuple. */
   UDP_IPV6: 0x00008000,
+  /** `NDIS_HASH_UDP_IPV6_EX` (0x00010000): (openvmm) hash UDP/IPv6 with addresses from extension headers. */
   UDP_IPV6_EX: 0x00010000,
 } as const;
 
@@ -179,6 +236,16 @@ const NETVSC_DEFAULT_KEY = [
   0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
 ];
 
+/** The 4-byte header of the RSS objects (`struct ndis_obj_header`, see {@link ndis_obj_header}). */
+export interface NdisObjHeader {
+  /** `type` (u8 @0): the object's {@link NDIS_OBJECT_TYPE} (0x88 RSS capabilities, 0x89 RSS parameters). */
+  type: number;
+  /** `rev` (u8 @1): object revision (Linux: 2 for both RSS objects). */
+  rev: number;
+  /** `size` (u16 @2): bytes of the object's fixed part, header included (18 capabilities, 40 parameters). */
+  size: number;
+}
+
 /**
  * The whole RSS parameters object of an OID_GEN_RECEIVE_SCALE_PARAMETERS SET: the 40-byte
  * `ndis_recv_scale_param`, the indirection table (one **u32** per entry on the wire) and the hash
@@ -186,9 +253,13 @@ const NETVSC_DEFAULT_KEY = [
  * entries) and `hashkey_size` (= key length) are derived from the arrays.
  */
 export interface NdisRssParameters {
-  hdr: { type: number; rev: number; size: number };
+  /** Object header, returned as read; Linux sends {0x89 RSS_PARAMETERS, revision 2, size 40}. */
+  hdr: NdisObjHeader;
+  /** `flag` (u16 @4): {@link NDIS_RSS_PARAM_FLAG} bits; Linux sends 0x10 (DISABLE_RSS) first, then 0. */
   flag: number;
+  /** `base_cpu_number` (u16 @6): lowest CPU number RSS may use; Linux sends 0. */
   base_cpu_number: number;
+  /** `hashinfo` (u32 @8): hash function and hashed fields ({@link NDIS_HASH} bits); Linux sends 0x1701. */
   hashinfo: number;
   /** Object-relative offset of the table (Linux: 40). */
   indirect_taboffset: number;
@@ -196,9 +267,13 @@ export interface NdisRssParameters {
   indirection_table: number[];
   /** Object-relative offset of the key (Linux: 40 + 4N). */
   hashkey_offset: number;
+  /** Toeplitz secret key (`hashkey_size` bytes; Linux: 40, `netvsc_hash_key` unless changed with ethtool -X). */
   hash_key: Uint8Array;
+  /** `processor_masks_offset` (u32 @28): object-relative offset of the processor masks; Linux sends 0 (none). */
   processor_masks_offset: number;
+  /** `num_processor_masks` (u32 @32): count of processor masks; Linux sends 0. */
   num_processor_masks: number;
+  /** `processor_masks_entry_size` (u32 @36): bytes per processor mask; Linux sends 0. */
   processor_masks_entry_size: number;
 }
 
@@ -363,6 +438,7 @@ export interface RssParametersOptions {
   flag?: number;
   /** `hashinfo` (default 0x1701). */
   hashinfo?: number;
+  /** `base_cpu_number` (default 0, as Linux sends). */
   base_cpu_number?: number;
 }
 
@@ -398,10 +474,13 @@ export function netvscDefaultRssKey(): Uint8Array {
 
 /** A SET of OID_GEN_RECEIVE_SCALE_PARAMETERS with its info buffer decoded. */
 export interface RndisRssSetRequest {
+  /** `rndis_set_request.req_id`: request id, echoed in SET_C. */
   req_id: number;
   /** Body-relative offset of the RSS object (Linux: 20, i.e. absolute 28). */
   info_buf_offset: number;
+  /** `rndis_set_request.dev_vc_handle`: CoNDIS virtual-circuit handle; Linux sends 0. */
   dev_vc_handle: number;
+  /** The RSS parameters object carried as the info buffer (`info_buflen` = its length, 80 + 4N for Linux). */
   params: NdisRssParameters;
 }
 
@@ -576,24 +655,42 @@ export const NDIS_OFFLOAD_PARAMETERS_REVISION_3 = 3;
 
 /** Encapsulation bits of `*_txenc`, `ip4_encap`, … (`NDIS_OFFLOAD_ENCAP_*`). */
 export const NDIS_OFFLOAD_ENCAP = {
+  /** `NDIS_OFFLOAD_ENCAP_NONE` (0x0000): no encapsulation supported: the offload is unavailable. */
   NONE: 0x0000,
+  /** `NDIS_OFFLOAD_ENCAP_NULL` (0x0001): frames without a link-layer header. */
   NULL: 0x0001,
+  /**
+   * `NDIS_OFFLOAD_ENCAP_8023` (0x0002): IEEE 802.3 (Ethernet) framing; Linux requires it in
+   * `lsov2.ip4_encap`/`ip6_encap` to use LSOv2.
+   */
   '8023': 0x0002,
+  /** `NDIS_OFFLOAD_ENCAP_8023PQ` (0x0004): 802.3 with the 802.1p/Q tag inside the frame. */
   '8023PQ': 0x0004,
+  /** `NDIS_OFFLOAD_ENCAP_8023PQ_OOB` (0x0008): 802.3 with priority and VLAN passed out of band. */
   '8023PQ_OOB': 0x0008,
+  /** `NDIS_OFFLOAD_ENCAP_RFC1483` (0x0010): RFC 1483 (LLC/SNAP over ATM) framing. */
   RFC1483: 0x0010,
 } as const;
 
 /** Checksum capability bits (`NDIS_TXCSUM_CAP_*` / `NDIS_RXCSUM_CAP_*`; same values both ways). */
 export const NDIS_CSUM_CAP = {
+  /** `NDIS_{TX,RX}CSUM_CAP_IP4OPT` (0x001, `csum.ip4_*csum`): IPv4 packets with IP options are handled. */
   IP4OPT: 0x001,
+  /** `NDIS_{TX,RX}CSUM_CAP_TCP4OPT` (0x004, `csum.ip4_*csum`): TCP checksum also with TCP options; Linux needs it with TCP4. */
   TCP4OPT: 0x004,
+  /** `NDIS_{TX,RX}CSUM_CAP_TCP4` (0x010, `csum.ip4_*csum`): TCP checksum over IPv4; Linux needs it with TCP4OPT. */
   TCP4: 0x010,
+  /** `NDIS_{TX,RX}CSUM_CAP_UDP4` (0x040, `csum.ip4_*csum`): UDP checksum over IPv4. */
   UDP4: 0x040,
+  /** `NDIS_{TX,RX}CSUM_CAP_IP4` (0x100, `csum.ip4_*csum`): IPv4 header checksum. */
   IP4: 0x100,
+  /** `NDIS_{TX,RX}CSUM_CAP_IP6EXT` (0x001, `csum.ip6_*csum`): IPv6 extension headers are handled; Linux needs it for TCP6. */
   IP6EXT: 0x001,
+  /** `NDIS_{TX,RX}CSUM_CAP_TCP6OPT` (0x004, `csum.ip6_*csum`): TCP checksum also with TCP options; Linux needs it for TCP6. */
   TCP6OPT: 0x004,
+  /** `NDIS_{TX,RX}CSUM_CAP_TCP6` (0x010, `csum.ip6_*csum`): TCP checksum over IPv6. */
   TCP6: 0x010,
+  /** `NDIS_{TX,RX}CSUM_CAP_UDP6` (0x040, `csum.ip6_*csum`): UDP checksum over IPv6. */
   UDP6: 0x040,
 } as const;
 /** `NDIS_TXCSUM_ALL_TCP4`: both needed for IPv4 TCP checksum offload. */
@@ -601,7 +698,14 @@ export const NDIS_TXCSUM_ALL_TCP4 = NDIS_CSUM_CAP.TCP4 | NDIS_CSUM_CAP.TCP4OPT;
 /** `NDIS_TXCSUM_ALL_TCP6`: all needed for IPv6 TCP checksum offload. */
 export const NDIS_TXCSUM_ALL_TCP6 = NDIS_CSUM_CAP.TCP6 | NDIS_CSUM_CAP.TCP6OPT | NDIS_CSUM_CAP.IP6EXT;
 /** LSOv2 IPv6 option bits (`NDIS_LSOV2_CAP_*`); `IP6` is what Linux requires. */
-export const NDIS_LSOV2_CAP = { IP6EXT: 0x001, TCP6OPT: 0x004, IP6: 0x005 } as const;
+export const NDIS_LSOV2_CAP = {
+  /** `NDIS_LSOV2_CAP_IP6EXT` (0x001): LSOv2 over IPv6 with extension headers. */
+  IP6EXT: 0x001,
+  /** `NDIS_LSOV2_CAP_TCP6OPT` (0x004): LSOv2 over IPv6 with TCP options. */
+  TCP6OPT: 0x004,
+  /** `NDIS_LSOV2_CAP_IP6` (0x005): both bits; Linux uses IPv6 LSO only when `lsov2.ip6_opts` contains them. */
+  IP6: 0x005,
+} as const;
 
 /** The offload-capabilities query input Linux pre-fills: header {0xA7, revision, size}, rest zero. */
 export function ndisOffloadQueryInput(revision: number, size: number): Uint8Array {
@@ -669,15 +773,37 @@ export const VERSION_4_OFFLOAD_SIZE = 22;
 
 /** Values of the offload-parameter fields (`NDIS_OFFLOAD_PARAMETERS_*`). */
 export const NDIS_OFFLOAD_PARAMETERS = {
+  /** `NDIS_OFFLOAD_PARAMETERS_NO_CHANGE` (0): any field: leave this offload as it is. */
   NO_CHANGE: 0,
+  /**
+   * `NDIS_OFFLOAD_PARAMETERS_TX_RX_DISABLED` (1): `*_csum` fields: offload off both ways (Linux always sends it for
+   * `ip_v4_csum`).
+   */
   TX_RX_DISABLED: 1,
+  /** `NDIS_OFFLOAD_PARAMETERS_TX_ENABLED_RX_DISABLED` (2): `*_csum` fields: offload on transmit only. */
   TX_ENABLED_RX_DISABLED: 2,
+  /** `NDIS_OFFLOAD_PARAMETERS_RX_ENABLED_TX_DISABLED` (3): `*_csum` fields: offload on receive only. */
   RX_ENABLED_TX_DISABLED: 3,
+  /**
+   * `NDIS_OFFLOAD_PARAMETERS_TX_RX_ENABLED` (4): `*_csum` fields: offload on both ways (Linux's value for each TCP/UDP
+   * checksum the host offers).
+   */
   TX_RX_ENABLED: 4,
+  /** `NDIS_OFFLOAD_PARAMETERS_LSOV2_DISABLED` (1): `lso_v2_ipv4`/`lso_v2_ipv6`: LSOv2 off. */
   LSOV2_DISABLED: 1,
+  /**
+   * `NDIS_OFFLOAD_PARAMETERS_LSOV2_ENABLED` (2): `lso_v2_ipv4`/`lso_v2_ipv6`: LSOv2 on (Linux's value when the host
+   * offers LSOv2 for that family).
+   */
   LSOV2_ENABLED: 2,
+  /** `NDIS_OFFLOAD_PARAMETERS_LSOV1_ENABLED` (2): `lso_v1`: LSOv1 on. */
   LSOV1_ENABLED: 2,
+  /** `NDIS_OFFLOAD_PARAMETERS_RSC_DISABLED` (1): `rsc_ip_v4`/`rsc_ip_v6`: receive segment coalescing off. */
   RSC_DISABLED: 1,
+  /**
+   * `NDIS_OFFLOAD_PARAMETERS_RSC_ENABLED` (2): `rsc_ip_v4`/`rsc_ip_v6`: receive segment coalescing on (Linux sends it
+   * when the host offers RSC for both IPv4 and IPv6 and LRO is enabled).
+   */
   RSC_ENABLED: 2,
 } as const;
 
@@ -717,33 +843,63 @@ export function decodeNdisOffloadParamsInfo(info: Uint8Array): NdisOffloadParams
  * never sends those four bits (see {@link RNDIS_PACKET_TYPE}).
  */
 export const NDIS_PACKET_TYPE = {
+  /**
+   * `NDIS_PACKET_TYPE_DIRECTED` (0x00000001): unicast frames to the NIC's own MAC; Linux sets it whenever the
+   * interface is open and not promiscuous.
+   */
   DIRECTED: 0x00000001,
+  /** `NDIS_PACKET_TYPE_MULTICAST` (0x00000002): multicast frames to addresses in the multicast list. */
   MULTICAST: 0x00000002,
+  /**
+   * `NDIS_PACKET_TYPE_ALL_MULTICAST` (0x00000004): every multicast frame; Linux sets it when any multicast address is
+   * joined or IFF_ALLMULTI is set.
+   */
   ALL_MULTICAST: 0x00000004,
+  /** `NDIS_PACKET_TYPE_BROADCAST` (0x00000008): broadcast frames; Linux sets it when the interface has IFF_BROADCAST. */
   BROADCAST: 0x00000008,
+  /** `NDIS_PACKET_TYPE_SOURCE_ROUTING` (0x00000010): token-ring source-routed frames. */
   SOURCE_ROUTING: 0x00000010,
+  /** `NDIS_PACKET_TYPE_PROMISCUOUS` (0x00000020): every frame; Linux sends exactly this bit for IFF_PROMISC. */
   PROMISCUOUS: 0x00000020,
+  /** `NDIS_PACKET_TYPE_SMT` (0x00000040): FDDI station-management frames. */
   SMT: 0x00000040,
+  /** `NDIS_PACKET_TYPE_ALL_LOCAL` (0x00000080): every frame, including the ones this NIC sends. */
   ALL_LOCAL: 0x00000080,
+  /** `NDIS_PACKET_TYPE_GROUP` (0x00000100): token-ring group-address frames (rndis.h puts it at 0x1000). */
   GROUP: 0x00000100,
+  /** `NDIS_PACKET_TYPE_ALL_FUNCTIONAL` (0x00000200): token-ring frames to any functional address (rndis.h: 0x2000). */
   ALL_FUNCTIONAL: 0x00000200,
+  /** `NDIS_PACKET_TYPE_FUNCTIONAL` (0x00000400): token-ring frames to the NIC's functional addresses (rndis.h: 0x4000). */
   FUNCTIONAL: 0x00000400,
+  /** `NDIS_PACKET_TYPE_MAC_FRAME` (0x00000800): token-ring/FDDI MAC frames (rndis.h: 0x8000). */
   MAC_FRAME: 0x00000800,
 } as const;
 
 /** The same bits as rndis.h defines them (`RNDIS_PACKET_TYPE_*`). */
 export const RNDIS_PACKET_TYPE = {
+  /** `RNDIS_PACKET_TYPE_DIRECTED` (0x00000001): unicast frames to the NIC's own MAC. */
   DIRECTED: 0x00000001,
+  /** `RNDIS_PACKET_TYPE_MULTICAST` (0x00000002): frames to addresses in the multicast list. */
   MULTICAST: 0x00000002,
+  /** `RNDIS_PACKET_TYPE_ALL_MULTICAST` (0x00000004): every multicast frame. */
   ALL_MULTICAST: 0x00000004,
+  /** `RNDIS_PACKET_TYPE_BROADCAST` (0x00000008): broadcast frames. */
   BROADCAST: 0x00000008,
+  /** `RNDIS_PACKET_TYPE_SOURCE_ROUTING` (0x00000010): token-ring source-routed frames. */
   SOURCE_ROUTING: 0x00000010,
+  /** `RNDIS_PACKET_TYPE_PROMISCUOUS` (0x00000020): every frame. */
   PROMISCUOUS: 0x00000020,
+  /** `RNDIS_PACKET_TYPE_SMT` (0x00000040): FDDI station-management frames. */
   SMT: 0x00000040,
+  /** `RNDIS_PACKET_TYPE_ALL_LOCAL` (0x00000080): every frame, including the ones this NIC sends. */
   ALL_LOCAL: 0x00000080,
+  /** `RNDIS_PACKET_TYPE_GROUP` (0x00001000): token-ring group-address frames (hyperv_net.h: 0x100). */
   GROUP: 0x00001000,
+  /** `RNDIS_PACKET_TYPE_ALL_FUNCTIONAL` (0x00002000): token-ring frames to any functional address (hyperv_net.h: 0x200). */
   ALL_FUNCTIONAL: 0x00002000,
+  /** `RNDIS_PACKET_TYPE_FUNCTIONAL` (0x00004000): token-ring frames to the NIC's functional addresses (hyperv_net.h: 0x400). */
   FUNCTIONAL: 0x00004000,
+  /** `RNDIS_PACKET_TYPE_MAC_FRAME` (0x00008000): token-ring/FDDI MAC frames (hyperv_net.h: 0x800). */
   MAC_FRAME: 0x00008000,
 } as const;
 
@@ -778,7 +934,12 @@ export const rndis_config_parameter_info = struct('rndis_config_parameter_info',
 ]);
 
 /** `parameter_type` values (`RNDIS_CONFIG_PARAM_TYPE_*`). */
-export const RNDIS_CONFIG_PARAM_TYPE = { INTEGER: 0, STRING: 2 } as const;
+export const RNDIS_CONFIG_PARAM_TYPE = {
+  /** `RNDIS_CONFIG_PARAM_TYPE_INTEGER` (0): the value is an integer. */
+  INTEGER: 0,
+  /** `RNDIS_CONFIG_PARAM_TYPE_STRING` (2): the value is UTF-16LE text; what Linux sends for "NetworkAddress". */
+  STRING: 2,
+} as const;
 
 /** The name Linux sets to change the MAC (`NWADR_STR`). */
 export const RNDIS_NETWORK_ADDRESS_PARAMETER = 'NetworkAddress';
@@ -789,9 +950,13 @@ export const RNDIS_NETWORK_ADDRESS_PARAMETER = 'NetworkAddress';
  * survives a round trip; its byte length must be even.
  */
 export interface RndisConfigParameter {
+  /** `parameter_name_offset` (u32 @0): offset of the name from the object's first byte (Linux: 20). */
   parameter_name_offset: number;
+  /** The parameter name, UTF-16LE on the wire (`parameter_name_length` = 2 × length); Linux: "NetworkAddress". */
   name: string;
+  /** `parameter_type` (u32 @8): a {@link RNDIS_CONFIG_PARAM_TYPE} value (Linux: 2, STRING). */
   parameter_type: number;
+  /** `parameter_value_offset` (u32 @12): offset of the value from the object's first byte (Linux: 48). */
   parameter_value_offset: number;
   /** The raw value (for a STRING parameter, UTF-16LE text: see {@link utf16leDecode}). */
   value: Uint8Array;

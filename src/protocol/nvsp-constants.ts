@@ -322,13 +322,21 @@ export const NvspPdApiOp = Object.freeze({
 
 /** Bit masks of `nvsp_2_vsc_capability.data`, keyed by the kernel's bitfield names. */
 export const NVSP_2_VSC_CAPABILITY = Object.freeze({
+  /** Bit 0: VMQ (virtual machine queue) support; Linux never sets it. */
   vmq: 1n << 0n,
+  /** Bit 1: TCP chimney (connection) offload; Linux never sets it. */
   chimney: 1n << 1n,
+  /** Bit 2: the guest can use an SR-IOV VF data path; Linux sets it from NVSP 5 unless it is an isolated guest. */
   sriov: 1n << 2n,
+  /** Bit 3: 802.1Q VLAN tagging; Linux always sets it. */
   ieee8021q: 1n << 3n,
+  /** Bit 4: packet correlation ids; Linux never sets it. */
   correlation_id: 1n << 4n,
+  /** Bit 5: NIC teaming; Linux sets it from NVSP 5 (it makes the host send link-speed indications). */
   teaming: 1n << 5n,
+  /** Bit 6: virtual subnet id (network virtualization); Linux never sets it. */
   vsubnetid: 1n << 6n,
+  /** Bit 7: receive segment coalescing; Linux sets it from NVSP 6.1. */
   rsc: 1n << 7n,
 } as const);
 

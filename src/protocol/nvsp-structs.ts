@@ -194,14 +194,23 @@ const nvsp_6_pd_api_req__free_com_buf = struct('nvsp_6_pd_api_req__free_com_buf'
  * the kernel's member names. Offsets in each codec count from the start of the union.
  */
 export const NVSP_6_PD_API_REQ_MEMBERS = Object.freeze({
+  /** Op 1 CONFIG (14 bytes): `mmio_pa` u64 @0, `mmio_len` u32 @8, `num_subchn` u16 @12. */
   config: nvsp_6_pd_api_req__config,
+  /** Op 2 SW_DATAPATH (2 bytes): `host_dpath_is_pd` u8 @0, `guest_pd_enabled` u8 @1. */
   sw_dpath: nvsp_6_pd_api_req__sw_dpath,
+  /** Op 3 OPEN_PROVIDER (8 bytes): `prov_id` u32 @0, `flag` u32 @4. */
   open_prov: nvsp_6_pd_api_req__open_prov,
+  /** Op 4 CLOSE_PROVIDER (4 bytes): `prov_id` u32 @0. */
   cls_prov: nvsp_6_pd_api_req__cls_prov,
+  /** Op 5 CREATE_QUEUE (30 bytes, the largest member): provider, queue id/size, flags, `recv_data_len`, `affy` @14. */
   cr_q: nvsp_6_pd_api_req__cr_q,
+  /** Op 7 FREE_QUEUE (6 bytes): `prov_id` u32 @0, `q_id` u16 @4. */
   del_q: nvsp_6_pd_api_req__del_q,
+  /** Op 6 FLUSH_QUEUE (6 bytes): `prov_id` u32 @0, `q_id` u16 @4. */
   flush_q: nvsp_6_pd_api_req__flush_q,
+  /** Op 8 ALLOC_COM_BUF (10 bytes): `len` u32 @0, `pf_node` u32 @4, `region_id` u16 @8. */
   alloc_com_buf: nvsp_6_pd_api_req__alloc_com_buf,
+  /** Op 9 FREE_COM_BUF (19 bytes): `len` u32 @0, `pa` u64 @4, `pf_node` u32 @12, `region_id` u16 @16, `cache_type` u8 @18. */
   free_com_buf: nvsp_6_pd_api_req__free_com_buf,
 });
 /** sizeof(struct nvsp_6_pd_api_req): op + the union (its largest member, `cr_q`, is 30). */
@@ -235,9 +244,13 @@ const nvsp_6_pd_api_comp__alloc_com_buf = struct('nvsp_6_pd_api_comp__alloc_com_
  * keyed by the kernel's member names. Offsets in each codec count from the start of the union.
  */
 export const NVSP_6_PD_API_COMP_MEMBERS = Object.freeze({
+  /** Op 1 CONFIG (5 bytes): `num_pd_q` u16 @0, `num_rss_q` u8 @2, `is_supported` u8 @3, `is_enabled` u8 @4. */
   config: nvsp_6_pd_api_comp__config,
+  /** Op 3 OPEN_PROVIDER (4 bytes): `prov_id` u32 @0. */
   open_prov: nvsp_6_pd_api_comp__open_prov,
+  /** Op 5 CREATE_QUEUE (28 bytes, the largest member): `prov_id`, `q_id`, `q_size`, `recv_data_len`, `affy` @12. */
   cr_q: nvsp_6_pd_api_comp__cr_q,
+  /** Op 8 ALLOC_COM_BUF (19 bytes): `pa` u64 @0, `len` u32 @8, `pf_node` u32 @12, `region_id` u16 @16, `cache_type` u8 @18. */
   alloc_com_buf: nvsp_6_pd_api_comp__alloc_com_buf,
 });
 /** sizeof(struct nvsp_6_pd_api_comp): op + status + the union (largest member `cr_q`, 28) — the reason nvsp_message is 40. */
@@ -273,7 +286,17 @@ export const recv_comp_msg = struct('recv_comp_msg', [nested('hdr', nvsp_message
  * Codecs here that have no struct of that name in the compiled kernel's BTF, with why: a layout
  * comparison checks their size against the spec instead.
  */
-export const NVSP_NOT_IN_BTF: Readonly<Record<string, { readonly size: number; readonly why: string }>> = Object.freeze({
+export const NVSP_NOT_IN_BTF: Readonly<
+  Record<
+    string,
+    {
+      /** The struct's size in bytes per the spec, which the codec's size is checked against instead of BTF. */
+      readonly size: number;
+      /** Why BTF lacks it: unused by hv_netvsc.ko, local to a .c file, or not a Linux struct at all. */
+      readonly why: string;
+    }
+  >
+> = Object.freeze({
   nvsp_6_pd_buf: { size: 8, why: 'hyperv_net.h declares it; hv_netvsc.ko never uses it, so BTF omits it (spec §2.5)' },
   nvsp_6_pd_batch_msg: { size: 8, why: 'hyperv_net.h declares it; unused, so not in BTF (spec §2.5; flexible pd_buf[] at 8)' },
   recv_comp_msg: { size: 8, why: 'local to netvsc.c send_recv_completions, not a header type (spec §2.4)' },

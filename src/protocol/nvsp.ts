@@ -111,61 +111,78 @@ export const VRSS_SEND_TAB_SIZE = 16;
 // ---------------------------------------------------------------------------------------------
 // Message values
 
-type Tagged<T extends string, B> = { type: T } & B;
+/**
+ * A fixed-body NVSP message value: the body struct's decoded value (its kernel field names, see
+ * `nvsp-structs.ts`) plus the `type` tag naming the message. {@link NvspInit},
+ * {@link NvspSendRndisPkt} and the other fixed-body messages are all of this form.
+ * @typeParam T - The message tag (a key of {@link NVSP_MESSAGE_TYPE}).
+ * @typeParam B - The body's value, `ValueOf<typeof nvsp_…>` of its struct codec.
+ */
+export type NvspTagged<T extends string, B> = {
+  /** The message tag; {@link NVSP_MESSAGE_TYPE} maps it to the `msg_type` number sent in the 4-byte header. */
+  type: T;
+} & B;
 
 /** 1, guest→host: the version being tried (Linux puts the same value in both words). */
-export type NvspInit = Tagged<'INIT', ValueOf<typeof nvsp_message_init>>;
+export type NvspInit = NvspTagged<'INIT', ValueOf<typeof nvsp_message_init>>;
 /** 2, host→guest: `status` 1 accepts the version; the other words are ignored by Linux. */
-export type NvspInitComplete = Tagged<'INIT_COMPLETE', ValueOf<typeof nvsp_message_init_complete>>;
+export type NvspInitComplete = NvspTagged<'INIT_COMPLETE', ValueOf<typeof nvsp_message_init_complete>>;
 /** 100, guest→host. */
-export type NvspSendNdisVer = Tagged<'SEND_NDIS_VER', ValueOf<typeof nvsp_1_message_send_ndis_version>>;
+export type NvspSendNdisVer = NvspTagged<'SEND_NDIS_VER', ValueOf<typeof nvsp_1_message_send_ndis_version>>;
 /** 101, guest→host. */
-export type NvspSendRecvBuf = Tagged<'SEND_RECV_BUF', ValueOf<typeof nvsp_1_message_send_receive_buffer>>;
+export type NvspSendRecvBuf = NvspTagged<'SEND_RECV_BUF', ValueOf<typeof nvsp_1_message_send_receive_buffer>>;
 /** 102, host→guest: `num_sections` must equal `sections.length`. */
 export interface NvspSendRecvBufComplete {
+  /** Discriminant: `NVSP_MSG1_TYPE_SEND_RECV_BUF_COMPLETE` (102). */
   type: 'SEND_RECV_BUF_COMPLETE';
+  /** u32 @4: an `NVSP_STAT_*` value; Linux requires 1 (SUCCESS). */
   status: number;
+  /** u32 @8: number of 16-byte sections that follow; Linux requires exactly 1. */
   num_sections: number;
+  /**
+   * The receive-buffer sections (from @12). Linux requires `sections[0].offset` 0 and takes its
+   * `sub_alloc_size` (≥ 68) and `num_sub_allocs` as the receive section size and count.
+   */
   sections: NvspReceiveBufferSection[];
 }
 /** 103, guest→host. */
-export type NvspRevokeRecvBuf = Tagged<'REVOKE_RECV_BUF', ValueOf<typeof nvsp_1_message_revoke_receive_buffer>>;
+export type NvspRevokeRecvBuf = NvspTagged<'REVOKE_RECV_BUF', ValueOf<typeof nvsp_1_message_revoke_receive_buffer>>;
 /** 104, guest→host. */
-export type NvspSendSendBuf = Tagged<'SEND_SEND_BUF', ValueOf<typeof nvsp_1_message_send_send_buffer>>;
+export type NvspSendSendBuf = NvspTagged<'SEND_SEND_BUF', ValueOf<typeof nvsp_1_message_send_send_buffer>>;
 /** 105, host→guest. */
-export type NvspSendSendBufComplete = Tagged<
+export type NvspSendSendBufComplete = NvspTagged<
   'SEND_SEND_BUF_COMPLETE',
   ValueOf<typeof nvsp_1_message_send_send_buffer_complete>
 >;
 /** 106, guest→host. */
-export type NvspRevokeSendBuf = Tagged<'REVOKE_SEND_BUF', ValueOf<typeof nvsp_1_message_revoke_send_buffer>>;
+export type NvspRevokeSendBuf = NvspTagged<'REVOKE_SEND_BUF', ValueOf<typeof nvsp_1_message_revoke_send_buffer>>;
 /** 107, both directions. */
-export type NvspSendRndisPkt = Tagged<'SEND_RNDIS_PKT', ValueOf<typeof nvsp_1_message_send_rndis_packet>>;
+export type NvspSendRndisPkt = NvspTagged<'SEND_RNDIS_PKT', ValueOf<typeof nvsp_1_message_send_rndis_packet>>;
 /** 108, both directions. */
-export type NvspSendRndisPktComplete = Tagged<
+export type NvspSendRndisPktComplete = NvspTagged<
   'SEND_RNDIS_PKT_COMPLETE',
   ValueOf<typeof nvsp_1_message_send_rndis_packet_complete>
 >;
 /** 120 (defined, unused by Linux). */
-export type NvspAllocRxbuf = Tagged<'ALLOC_RXBUF', ValueOf<typeof nvsp_2_alloc_rxbuf>>;
+export type NvspAllocRxbuf = NvspTagged<'ALLOC_RXBUF', ValueOf<typeof nvsp_2_alloc_rxbuf>>;
 /** 121 (defined, unused by Linux). */
-export type NvspAllocRxbufComp = Tagged<'ALLOC_RXBUF_COMP', ValueOf<typeof nvsp_2_alloc_rxbuf_comp>>;
+export type NvspAllocRxbufComp = NvspTagged<'ALLOC_RXBUF_COMP', ValueOf<typeof nvsp_2_alloc_rxbuf_comp>>;
 /** 122 (defined, unused by Linux). */
-export type NvspFreeRxbuf = Tagged<'FREE_RXBUF', ValueOf<typeof nvsp_2_free_rxbuf>>;
+export type NvspFreeRxbuf = NvspTagged<'FREE_RXBUF', ValueOf<typeof nvsp_2_free_rxbuf>>;
 /** 125, guest→host (v2+): `capability` is a mask of {@link NVSP_2_VSC_CAPABILITY} bits. */
-export type NvspSendNdisConfig = Tagged<'SEND_NDIS_CONFIG', ValueOf<typeof nvsp_2_send_ndis_config>>;
+export type NvspSendNdisConfig = NvspTagged<'SEND_NDIS_CONFIG', ValueOf<typeof nvsp_2_send_ndis_config>>;
 /** 128, host→guest (v4+). */
-export type NvspSendVfAssociation = Tagged<'SEND_VF_ASSOCIATION', ValueOf<typeof nvsp_4_send_vf_association>>;
+export type NvspSendVfAssociation = NvspTagged<'SEND_VF_ASSOCIATION', ValueOf<typeof nvsp_4_send_vf_association>>;
 /** 129, guest→host (v4+). */
-export type NvspSwitchDataPath = Tagged<'SWITCH_DATA_PATH', ValueOf<typeof nvsp_4_sw_datapath>>;
+export type NvspSwitchDataPath = NvspTagged<'SWITCH_DATA_PATH', ValueOf<typeof nvsp_4_sw_datapath>>;
 /** 131 (v5, Windows layout; Linux never sends it). */
-export type NvspOidQueryEx = Tagged<'OID_QUERY_EX', ValueOf<typeof nvsp_5_oid_query_ex>>;
+export type NvspOidQueryEx = NvspTagged<'OID_QUERY_EX', ValueOf<typeof nvsp_5_oid_query_ex>>;
 /** 132 (v5, Windows layout). */
-export type NvspOidQueryExComp = Tagged<'OID_QUERY_EX_COMP', ValueOf<typeof nvsp_5_oid_query_ex_comp>>;
+export type NvspOidQueryExComp = NvspTagged<'OID_QUERY_EX_COMP', ValueOf<typeof nvsp_5_oid_query_ex_comp>>;
 /** 133 from the guest (v5+): `num_subchannels` is the number of *sub*channels wanted. */
-export type NvspSubchannelRequest = Tagged<'SUBCHANNEL_REQUEST', ValueOf<typeof nvsp_5_subchannel_request>>;
+export type NvspSubchannelRequest = NvspTagged<'SUBCHANNEL_REQUEST', ValueOf<typeof nvsp_5_subchannel_request>>;
 /** 133 from the host: the number of subchannels granted. */
-export type NvspSubchannelComplete = Tagged<'SUBCHANNEL_COMPLETE', ValueOf<typeof nvsp_5_subchannel_complete>>;
+export type NvspSubchannelComplete = NvspTagged<'SUBCHANNEL_COMPLETE', ValueOf<typeof nvsp_5_subchannel_complete>>;
 /**
  * 134, host→guest (v5+). `offset` is the field as sent; `table` holds `count` u32 channel numbers
  * read from where Linux reads them. `table_offset` is present only when that place differs from
@@ -173,10 +190,18 @@ export type NvspSubchannelComplete = Tagged<'SUBCHANNEL_COMPLETE', ValueOf<typeo
  * (default: `offset`, or 40 for the `hyperv` peer).
  */
 export interface NvspSendIndirectionTable {
+  /** Discriminant: `NVSP_MSG5_TYPE_SEND_INDIRECTION_TABLE` (134). */
   type: 'SEND_INDIRECTION_TABLE';
+  /** u32 @4: number of table entries; Linux requires exactly 16 ({@link VRSS_SEND_TAB_SIZE}). Equals `table.length`. */
   count: number;
+  /** u32 @8: byte offset of the table from the start of the NVSP message, header included (openvmm: 12). */
   offset: number;
+  /** The entries, u32 each: the channel index to transmit on for `skb hash & 15` (Linux's `tx_table[]`). */
   table: number[];
+  /**
+   * Decoded: where the table really was read, present only when that is not `offset` (Linux ≤ 6.0 reading at 40).
+   * Encoding: where to write the table.
+   */
   table_offset?: number;
 }
 /**
@@ -184,47 +209,75 @@ export interface NvspSendIndirectionTable {
  * (see {@link PD_API_REQ_MEMBER}); ops without a member carry none.
  */
 export interface NvspPdApiRequest {
+  /** Discriminant: `NVSP_MSG6_TYPE_PD_API` (135) sent by the guest. */
   type: 'PD_API_REQUEST';
+  /** u32 @4: the `PD_API_OP_*` operation (1–9); it selects the union member at @8. */
   op: number;
+  /** Op 1 CONFIG: PacketDirect MMIO region (`mmio_pa` u64, `mmio_len`) and `num_subchn`. */
   config?: ValueOf<typeof NVSP_6_PD_API_REQ_MEMBERS.config>;
+  /** Op 2 SW_DATAPATH: whether the host data path is PacketDirect and whether the guest has PD enabled (u8 flags). */
   sw_dpath?: ValueOf<typeof NVSP_6_PD_API_REQ_MEMBERS.sw_dpath>;
+  /** Op 3 OPEN_PROVIDER: provider id and open flags. */
   open_prov?: ValueOf<typeof NVSP_6_PD_API_REQ_MEMBERS.open_prov>;
+  /** Op 4 CLOSE_PROVIDER: the provider id to close. */
   cls_prov?: ValueOf<typeof NVSP_6_PD_API_REQ_MEMBERS.cls_prov>;
+  /** Op 5 CREATE_QUEUE: provider, queue id and size, receive/RSS flags, receive data length, CPU affinity. */
   cr_q?: ValueOf<typeof NVSP_6_PD_API_REQ_MEMBERS.cr_q>;
+  /** Op 7 FREE_QUEUE: provider and queue id of the queue to free. */
   del_q?: ValueOf<typeof NVSP_6_PD_API_REQ_MEMBERS.del_q>;
+  /** Op 6 FLUSH_QUEUE: provider and queue id of the queue to flush. */
   flush_q?: ValueOf<typeof NVSP_6_PD_API_REQ_MEMBERS.flush_q>;
+  /** Op 8 ALLOC_COM_BUF: length, NUMA node and region id of the common buffer wanted. */
   alloc_com_buf?: ValueOf<typeof NVSP_6_PD_API_REQ_MEMBERS.alloc_com_buf>;
+  /** Op 9 FREE_COM_BUF: length, physical address, node, region id and cache type of the buffer to free. */
   free_com_buf?: ValueOf<typeof NVSP_6_PD_API_REQ_MEMBERS.free_com_buf>;
 }
 /** 135 from the host (v6, unused by Linux); union member chosen by `op` ({@link PD_API_COMP_MEMBER}). */
 export interface NvspPdApiComplete {
+  /** Discriminant: `NVSP_MSG6_TYPE_PD_API` (135) sent by the host. */
   type: 'PD_API_COMPLETE';
+  /** u32 @4: the `PD_API_OP_*` of the request being completed; selects the union member at @12. */
   op: number;
+  /** u32 @8: an `NVSP_STAT_*` result. */
   status: number;
+  /** Op 1 CONFIG: PD and RSS queue counts, and whether PacketDirect is supported and enabled. */
   config?: ValueOf<typeof NVSP_6_PD_API_COMP_MEMBERS.config>;
+  /** Op 3 OPEN_PROVIDER: the provider id opened. */
   open_prov?: ValueOf<typeof NVSP_6_PD_API_COMP_MEMBERS.open_prov>;
+  /** Op 5 CREATE_QUEUE: the created queue's provider, id, size, receive data length and affinity. */
   cr_q?: ValueOf<typeof NVSP_6_PD_API_COMP_MEMBERS.cr_q>;
+  /** Op 8 ALLOC_COM_BUF: physical address, length, node, region id and cache type of the allocated buffer. */
   alloc_com_buf?: ValueOf<typeof NVSP_6_PD_API_COMP_MEMBERS.alloc_com_buf>;
 }
 /** One `nvsp_6_pd_buf` with its bitfield decoded. */
 export interface NvspPdBuf {
+  /** u32 @0: byte offset of the packet inside its common-buffer region. */
   region_offset: number;
+  /** u16 @4: the region (as allocated by ALLOC_COM_BUF). */
   region_id: number;
   /** Bit 0 of the bitfield word (0 or 1). */
   is_partial: number;
 }
 /** 136 (v6, unused by Linux): `count` must equal `pd_buf.length`; bitfields are 0 or 1. */
 export interface NvspPdPostBatch {
+  /** Discriminant: `NVSP_MSG6_TYPE_PD_POST_BATCH` (136). */
   type: 'PD_POST_BATCH';
+  /** u16 @4: number of 8-byte `pd_buf` descriptors that follow at @8. */
   count: number;
+  /** Bit 0 of the u16 @6: 1 when the batch goes guest → host. */
   guest2host: number;
+  /** Bit 1 of the u16 @6: 1 for receive buffers, 0 for send. */
   is_recv: number;
+  /** The buffer descriptors (`nvsp_6_pd_buf`). */
   pd_buf: NvspPdBuf[];
 }
 /** Any message type without a known body layout; `body` is every byte after the header. */
 export interface NvspUnknown {
+  /** Discriminant for every `msg_type` without a known body layout. */
   type: 'UNKNOWN';
+  /** The u32 @0 as received (0, 109–119, 123, 124, 126, 127, 130, or an undefined number). */
   msg_type: number;
+  /** Every byte after the 4-byte header, padding included. */
   body: Uint8Array;
 }
 
@@ -260,34 +313,65 @@ export type NvspMessage =
 /** The `type` tag of every message. */
 export type NvspMessageTag = NvspMessage['type'];
 /** The message with a given tag. */
-export type NvspMessageOf<T extends NvspMessageTag> = Extract<NvspMessage, { type: T }>;
+export type NvspMessageOf<T extends NvspMessageTag> = Extract<
+  NvspMessage,
+  {
+    /** The tag to select by. */
+    type: T;
+  }
+>;
 
 /** `msg_type` of each tag (every tag but `UNKNOWN`, which carries its own). */
 export const NVSP_MESSAGE_TYPE = Object.freeze({
+  /** 1: `NVSP_MSG_TYPE_INIT`, guest → host: the protocol version to try; completion requested. */
   INIT: 1,
+  /** 2: `NVSP_MSG_TYPE_INIT_COMPLETE`, host → guest: INIT's completion; `status` 1 accepts the version. */
   INIT_COMPLETE: 2,
+  /** 100: `NVSP_MSG1_TYPE_SEND_NDIS_VER`, guest → host: the NDIS version (6.1 or 6.30); no completion. */
   SEND_NDIS_VER: 100,
+  /** 101: `NVSP_MSG1_TYPE_SEND_RECV_BUF`, guest → host: the receive buffer's GPADL handle and id 0xCAFE. */
   SEND_RECV_BUF: 101,
+  /** 102: `NVSP_MSG1_TYPE_SEND_RECV_BUF_COMPLETE`, host → guest: status and the receive-buffer sections. */
   SEND_RECV_BUF_COMPLETE: 102,
+  /** 103: `NVSP_MSG1_TYPE_REVOKE_RECV_BUF`, guest → host at teardown: stop using the receive buffer. */
   REVOKE_RECV_BUF: 103,
+  /** 104: `NVSP_MSG1_TYPE_SEND_SEND_BUF`, guest → host: the send buffer's GPADL handle and id (Linux 0). */
   SEND_SEND_BUF: 104,
+  /** 105: `NVSP_MSG1_TYPE_SEND_SEND_BUF_COMPLETE`, host → guest: status and the send-section size. */
   SEND_SEND_BUF_COMPLETE: 105,
+  /** 106: `NVSP_MSG1_TYPE_REVOKE_SEND_BUF`, guest → host at teardown: stop using the send buffer. */
   REVOKE_SEND_BUF: 106,
+  /** 107: `NVSP_MSG1_TYPE_SEND_RNDIS_PKT`, both ways: one RNDIS message (data or control; send section or page ranges). */
   SEND_RNDIS_PKT: 107,
+  /** 108: `NVSP_MSG1_TYPE_SEND_RNDIS_PKT_COMPLETE`, both ways: completion of a 107 with an `NVSP_STAT_*` status. */
   SEND_RNDIS_PKT_COMPLETE: 108,
+  /** 120: `NVSP_MSG2_TYPE_ALLOC_RXBUF` (v2): allocate an extra receive buffer; defined, unused by Linux. */
   ALLOC_RXBUF: 120,
+  /** 121: `NVSP_MSG2_TYPE_ALLOC_RXBUF_COMP` (v2): ALLOC_RXBUF's completion; unused by Linux. */
   ALLOC_RXBUF_COMP: 121,
+  /** 122: `NVSP_MSG2_TYPE_FREE_RXBUF` (v2): free a buffer from ALLOC_RXBUF; unused by Linux. */
   FREE_RXBUF: 122,
+  /** 125: `NVSP_MSG2_TYPE_SEND_NDIS_CONFIG` (v2+), guest → host: MTU + 14 and capability bits; no completion. */
   SEND_NDIS_CONFIG: 125,
+  /** 128: `NVSP_MSG4_TYPE_SEND_VF_ASSOCIATION` (v4+), host → guest: an SR-IOV VF appeared (with its serial) or went away. */
   SEND_VF_ASSOCIATION: 128,
+  /** 129: `NVSP_MSG4_TYPE_SWITCH_DATA_PATH` (v4+), guest → host: move the data path to the VF or back to synthetic. */
   SWITCH_DATA_PATH: 129,
+  /** 131: `NVSP_MSG5_TYPE_OID_QUERY_EX` (v5): extended OID query, Windows/openvmm layout; never sent by Linux. */
   OID_QUERY_EX: 131,
+  /** 132: `NVSP_MSG5_TYPE_OID_QUERY_EX_COMP` (v5): OID_QUERY_EX's completion (status, bytes). */
   OID_QUERY_EX_COMP: 132,
+  /** 133: `NVSP_MSG5_TYPE_SUBCHANNEL` (v5+) from the guest: allocate `num_subchannels` subchannels. */
   SUBCHANNEL_REQUEST: 133,
+  /** 133: `NVSP_MSG5_TYPE_SUBCHANNEL` (v5+) from the host: status and the number of subchannels granted. */
   SUBCHANNEL_COMPLETE: 133,
+  /** 134: `NVSP_MSG5_TYPE_SEND_INDIRECTION_TABLE` (v5+), host → guest: the 16-entry send (TX) indirection table. */
   SEND_INDIRECTION_TABLE: 134,
+  /** 135: `NVSP_MSG6_TYPE_PD_API` (v6) from the guest: a PacketDirect API request; unused by Linux. */
   PD_API_REQUEST: 135,
+  /** 135: `NVSP_MSG6_TYPE_PD_API` (v6) from the host: a PacketDirect API completion; unused by Linux. */
   PD_API_COMPLETE: 135,
+  /** 136: `NVSP_MSG6_TYPE_PD_POST_BATCH` (v6): a batch of PacketDirect buffer descriptors; unused by Linux. */
   PD_POST_BATCH: 136,
 } as const satisfies Record<Exclude<NvspMessageTag, 'UNKNOWN'>, number>);
 
@@ -298,21 +382,34 @@ export function nvspMsgTypeOf(msg: NvspMessage): number {
 
 /** Union member of `nvsp_6_pd_api_req` used by each op (PD_API_OP_*); op 7 FREE_QUEUE uses `del_q`. */
 export const PD_API_REQ_MEMBER = Object.freeze({
+  /** `PD_API_OP_CONFIG` (1): configure PacketDirect; member `config`. */
   1: 'config',
+  /** `PD_API_OP_SW_DATAPATH` (2): switch the PacketDirect data path; member `sw_dpath`. */
   2: 'sw_dpath',
+  /** `PD_API_OP_OPEN_PROVIDER` (3): open a provider; member `open_prov`. */
   3: 'open_prov',
+  /** `PD_API_OP_CLOSE_PROVIDER` (4): close a provider; member `cls_prov`. */
   4: 'cls_prov',
+  /** `PD_API_OP_CREATE_QUEUE` (5): create a queue; member `cr_q`. */
   5: 'cr_q',
+  /** `PD_API_OP_FLUSH_QUEUE` (6): flush a queue; member `flush_q`. */
   6: 'flush_q',
+  /** `PD_API_OP_FREE_QUEUE` (7): free a queue; member `del_q`. */
   7: 'del_q',
+  /** `PD_API_OP_ALLOC_COM_BUF` (8): allocate a common buffer; member `alloc_com_buf`. */
   8: 'alloc_com_buf',
+  /** `PD_API_OP_FREE_COM_BUF` (9): free a common buffer; member `free_com_buf`. */
   9: 'free_com_buf',
 } as const);
 /** Union member of `nvsp_6_pd_api_comp` used by each op; other ops carry no completion data. */
 export const PD_API_COMP_MEMBER = Object.freeze({
+  /** `PD_API_OP_CONFIG` (1): the completion carries `config` (queue counts, support flags). */
   1: 'config',
+  /** `PD_API_OP_OPEN_PROVIDER` (3): the completion carries `open_prov` (provider id). */
   3: 'open_prov',
+  /** `PD_API_OP_CREATE_QUEUE` (5): the completion carries `cr_q` (the created queue). */
   5: 'cr_q',
+  /** `PD_API_OP_ALLOC_COM_BUF` (8): the completion carries `alloc_com_buf` (the allocated buffer). */
   8: 'alloc_com_buf',
 } as const);
 
@@ -897,18 +994,35 @@ export function linuxCompletionMinLength(msgType: number, kernel: LinuxKernel = 
 /** What Linux's `netvsc_send_completion` does with a host completion (VM_PKT_COMP) payload. */
 export type LinuxCompletionVerdict =
   /** No payload: Linux maps the trans_id back to its request; only a SWITCH_DATA_PATH waiter wakes. */
-  | { readonly action: 'lookup-request' }
+  | {
+      /** An empty completion: looked up by transaction id, not by content. */
+      readonly action: 'lookup-request';
+    }
   /** Dropped (logged); a waiter keeps waiting. */
   | {
+      /** The completion is discarded. */
       readonly action: 'drop';
+      /** Why: fewer than 4 bytes, shorter than the type's minimum, or a type Linux does not handle as a completion. */
       readonly reason: 'short-header' | 'short-body' | 'unknown-type';
+      /** The NVSP `msg_type` read (absent for `short-header`). */
       readonly msg_type?: number;
+      /** The minimum length the type needed (only for `short-body`), from {@link linuxCompletionMinLength}. */
       readonly min_length?: number;
     }
   /** 2, 102, 105, 133: the first 40 bytes are copied to `channel_init_pkt` and the one control waiter wakes. */
-  | { readonly action: 'wake-waiter'; readonly msg_type: number }
+  | {
+      /** The completion is accepted and wakes the single control-request waiter. */
+      readonly action: 'wake-waiter';
+      /** The NVSP `msg_type` (2, 102, 105 or 133). */
+      readonly msg_type: number;
+    }
   /** 108: the send is completed (a non-SUCCESS status is only logged). */
-  | { readonly action: 'tx-complete'; readonly status: number };
+  | {
+      /** The completion ends a data or control send (type 108). */
+      readonly action: 'tx-complete';
+      /** The u32 @4: an `NVSP_STAT_*` value (1 = SUCCESS). */
+      readonly status: number;
+    };
 
 /**
  * Applies Linux's shape checks on a host completion payload (rules: netvsc.c
@@ -941,8 +1055,16 @@ export function linuxNdisConfigCapability(nvspVersion: number, options: { isolat
   return cap;
 }
 
+/** The body of SEND_NDIS_VER (`nvsp_1_message_send_ndis_version`): the NDIS version a guest announces. */
+export interface NvspNdisVersion {
+  /** `ndis_major_ver` (u32 @4): NDIS major version; Linux sends 6. */
+  ndis_major_ver: number;
+  /** `ndis_minor_ver` (u32 @8): NDIS minor version; Linux sends 1 (NDIS 6.1) up to NVSP 4, 30 (NDIS 6.30) after. */
+  ndis_minor_ver: number;
+}
+
 /** The NDIS version Linux announces in SEND_NDIS_VER: 6.1 up to NVSP v4, 6.30 after (netvsc.c `netvsc_connect_vsp`). */
-export function linuxNdisVersion(nvspVersion: number): { ndis_major_ver: number; ndis_minor_ver: number } {
+export function linuxNdisVersion(nvspVersion: number): NvspNdisVersion {
   return nvspVersion <= NVSP_PROTOCOL_VERSION_4
     ? { ndis_major_ver: 6, ndis_minor_ver: 1 }
     : { ndis_major_ver: 6, ndis_minor_ver: 30 };

@@ -31,19 +31,39 @@ import { RNDIS_HEADER_SIZE, rndis_packet } from './rndis.js';
 
 /** PPI types: the enumerators of `enum ndis_per_pkt_info_type` (hyperv_net.h). */
 export const NdisPerPktInfoType = {
+  /** `TCPIP_CHKSUM_PKTINFO` (0): checksum offload (u32): transmit request (guest → host) or receive result (host → guest). */
   TCPIP_CHKSUM_PKTINFO: 0,
+  /** `IPSEC_PKTINFO` (1): IPsec offload info; unused by netvsc. */
   IPSEC_PKTINFO: 1,
+  /** `TCP_LARGESEND_PKTINFO` (2): large-send offload (u32): LSOv2 MSS and TCP header offset, guest → host. */
   TCP_LARGESEND_PKTINFO: 2,
+  /** `CLASSIFICATION_HANDLE_PKTINFO` (3): classification handle; unused by netvsc. */
   CLASSIFICATION_HANDLE_PKTINFO: 3,
+  /** `NDIS_RESERVED` (4): reserved. */
   NDIS_RESERVED: 4,
+  /** `SG_LIST_PKTINFO` (5): scatter-gather list; unused by netvsc. */
   SG_LIST_PKTINFO: 5,
+  /** `IEEE_8021Q_INFO` (6): 802.1Q tag (u32: priority, CFI, VLAN id), both ways. */
   IEEE_8021Q_INFO: 6,
+  /** `ORIGINAL_PKTINFO` (7): original packet info; unused by netvsc. */
   ORIGINAL_PKTINFO: 7,
+  /** `PACKET_CANCEL_ID` (8): packet cancel id; shares slot 8 with NBL_HASH_VALUE, unused by netvsc. */
   PACKET_CANCEL_ID: 8,
+  /**
+   * `NBL_HASH_VALUE` (8): the 32-bit RSS hash: host → guest on receive (Linux sets the skb hash), guest → host on
+   * multi-queue transmit.
+   */
   NBL_HASH_VALUE: 8,
+  /**
+   * `ORIGINAL_NET_BUFLIST` (9): a Windows-internal slot Linux never reads; hosts put the RSS hash info here
+   * ({@link PPI_HASH_INFO_TYPE}).
+   */
   ORIGINAL_NET_BUFLIST: 9,
+  /** `CACHED_NET_BUFLIST` (10): cached net buffer list (Windows-internal); unused by netvsc. */
   CACHED_NET_BUFLIST: 10,
+  /** `SHORT_PKT_PADINFO` (11): short-packet padding info; unused by netvsc. */
   SHORT_PKT_PADINFO: 11,
+  /** `MAX_PER_PKT_INFO` (12): end marker of the enum (number of types), not a type. */
   MAX_PER_PKT_INFO: 12,
 } as const;
 
@@ -57,12 +77,21 @@ export const PPI_HASH_INFO_TYPE = NdisPerPktInfoType.ORIGINAL_NET_BUFLIST;
 
 /** Internal PPI types (with `internal` set): `enum rndis_per_pkt_info_interal_type` (sic, hyperv_net.h). */
 export const RndisPerPktInfoInternalType = {
+  /** `RNDIS_PKTINFO_ID` (1): internal type 1: a `rndis_pktinfo_id` (RSC fragment flags and packet id), host → guest. */
   RNDIS_PKTINFO_ID: 1,
+  /** `RNDIS_PKTINFO_MAX` (2): end marker of the enum, not a type. */
   RNDIS_PKTINFO_MAX: 2,
 } as const;
 
 /** `rndis_pktinfo_id.flag` bits (`RNDIS_PKTINFO_*`): RSC fragment marking. */
-export const RNDIS_PKTINFO = { SUBALLOC: 0x1, '1ST_FRAG': 0x2, LAST_FRAG: 0x4 } as const;
+export const RNDIS_PKTINFO = {
+  /** `RNDIS_PKTINFO_SUBALLOC` (0x1): the packet is one fragment of an RSC-coalesced packet. */
+  SUBALLOC: 0x1,
+  /** `RNDIS_PKTINFO_1ST_FRAG` (0x2): first fragment; Linux restarts accumulating (a later fragment without one is dropped). */
+  '1ST_FRAG': 0x2,
+  /** `RNDIS_PKTINFO_LAST_FRAG` (0x4): last fragment; Linux then delivers the coalesced packet. */
+  LAST_FRAG: 0x4,
+} as const;
 /** `rndis_pktinfo_id.ver` Linux expects (`RNDIS_PKTINFO_ID_V1`). */
 export const RNDIS_PKTINFO_ID_V1 = 1;
 
@@ -74,6 +103,7 @@ const TYPE_MAX = 0x7fffffff;
 
 /** One decoded `struct rndis_per_packet_info` header. */
 export interface RndisPerPacketInfo {
+  /** `size` (u32 @0): bytes of the whole element, header included (Linux: 16 for a u32 value). */
   size: number;
   /** Bits 0–30 of the word at 4. */
   type: number;
@@ -87,7 +117,10 @@ export interface RndisPerPacketInfo {
  * The 12-byte element header, `struct rndis_per_packet_info` (its `type:31`/`internal:1` bitfields
  * share the word at offset 4, so this is a hand-written codec rather than a declared struct).
  */
-export const rndisPerPacketInfo: Codec<RndisPerPacketInfo> & { readonly size: number } = {
+export const rndisPerPacketInfo: Codec<RndisPerPacketInfo> & {
+  /** Bytes of the header: 12 ({@link RNDIS_PER_PACKET_INFO_SIZE}). */
+  readonly size: number;
+} = {
   name: 'rndis_per_packet_info',
   size: RNDIS_PER_PACKET_INFO_SIZE,
   decode(buf, offset = 0) {
@@ -123,7 +156,9 @@ function checkBool(struct: string, field: string, v: unknown): boolean {
 
 /** One PPI element: its header fields and its value bytes (`size` = `ppi_offset` + value length). */
 export interface PpiElement {
+  /** Bits 0–30 of the word @4: an {@link NdisPerPktInfoType}, or an {@link RndisPerPktInfoInternalType} when `internal`. */
   type: number;
+  /** Bit 31 of the word @4: the type is in the internal (RNDIS) space, e.g. RNDIS_PKTINFO_ID. */
   internal: boolean;
   /** Element-relative offset of the value (≥ 12; Linux: 12). Bytes between 12 and it are zero on encode. */
   ppi_offset: number;
@@ -268,14 +303,19 @@ export function findPpi(list: readonly PpiElement[], type: number, internal = fa
 
 /** One bitfield of a 32-bit PPI value: name, first bit, width, and whether it reads as a boolean. */
 export interface BitField {
+  /** The kernel's bitfield member name, also the key in the decoded value. */
   readonly name: string;
+  /** First bit, counted from bit 0 (least significant) of the little-endian u32. */
   readonly bit_offset: number;
+  /** Width in bits. */
   readonly bit_size: number;
+  /** True for a 1-bit flag decoded as a boolean; false for a numeric field. */
   readonly bool: boolean;
 }
 
 /** A codec for a 32-bit bitfield value, plus `pack`/`unpack` to and from the plain u32. */
 export interface BitfieldCodec<T> extends Codec<T> {
+  /** Bytes on the wire: always 4 (one little-endian u32). */
   readonly size: 4;
   /** The fields, in the kernel's order, with their bit positions (checked against BTF). */
   readonly bits: readonly BitField[];
@@ -351,10 +391,15 @@ export const ndisPkt8021qInfo = bitfield32<Ndis8021qInfo>('ndis_pkt_8021q_info',
 
 /** Transmit checksum request (`ndis_tcp_ip_checksum_info.transmit`; PPI type TCPIP_CHKSUM_PKTINFO, guest → host). */
 export interface NdisChecksumTransmit {
+  /** Bit 0: the frame is IPv4 (Linux sets it for an IPv4 CHECKSUM_PARTIAL skb). */
   is_ipv4: boolean;
+  /** Bit 1: the frame is IPv6. */
   is_ipv6: boolean;
+  /** Bit 2: the host must fill in the TCP checksum. */
   tcp_checksum: boolean;
+  /** Bit 3: the host must fill in the UDP checksum. */
   udp_checksum: boolean;
+  /** Bit 4: the host must compute the IPv4 header checksum (Linux never asks). */
   ip_header_checksum: boolean;
   /** Bits 5–15. */
   reserved: number;
@@ -374,14 +419,23 @@ export const ndisChecksumTransmitInfo = bitfield32<NdisChecksumTransmit>('ndis_t
 
 /** Receive checksum result (`ndis_tcp_ip_checksum_info.receive`; host → guest). */
 export interface NdisChecksumReceive {
+  /** Bit 0: the host found a bad TCP checksum; Linux ignores it (the stack verifies again). */
   tcp_checksum_failed: boolean;
+  /** Bit 1: the host found a bad UDP checksum; Linux ignores it. */
   udp_checksum_failed: boolean;
+  /** Bit 2: the host found a bad IPv4 header checksum; Linux ignores it. */
   ip_checksum_failed: boolean;
+  /** Bit 3: TCP checksum verified; with RX checksumming on, Linux marks the skb CHECKSUM_UNNECESSARY. */
   tcp_checksum_succeeded: boolean;
+  /** Bit 4: UDP checksum verified; handled like `tcp_checksum_succeeded`. */
   udp_checksum_succeeded: boolean;
+  /** Bit 5: IPv4 header checksum verified (with `ip_checksum_value_invalid`, Linux recomputes the field). */
   ip_checksum_succeeded: boolean;
+  /** Bit 6: the packet was looped back by the host; Linux ignores it. */
   loopback: boolean;
+  /** Bit 7: the TCP checksum field itself is not valid (e.g. after RSC coalescing); Linux ignores it. */
   tcp_checksum_value_invalid: boolean;
+  /** Bit 8: the IPv4 header checksum field is not valid (after RSC); Linux recomputes it if `ip_checksum_succeeded`. */
   ip_checksum_value_invalid: boolean;
 }
 /** Codec for {@link NdisChecksumReceive} (bits 9–31 are unnamed: ignored, written as 0). */
@@ -417,7 +471,24 @@ export const ndisLsoV2TransmitInfo = bitfield32<NdisLsoV2Transmit>('ndis_tcp_lso
 ]);
 
 /** `NDIS_TCP_LARGE_SEND_OFFLOAD_*` (hyperv_net.h). */
-export const NDIS_TCP_LARGE_SEND_OFFLOAD = { V2_TYPE: 1, IPV4: 0, IPV6: 1 } as const;
+export const NDIS_TCP_LARGE_SEND_OFFLOAD = {
+  /** `NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE` (1): `lso_v2_transmit.type` for LSOv2, what Linux always sends. */
+  V2_TYPE: 1,
+  /** `NDIS_TCP_LARGE_SEND_OFFLOAD_IPV4` (0): `lso_v2_transmit.ip_version` for an IPv4 segment. */
+  IPV4: 0,
+  /** `NDIS_TCP_LARGE_SEND_OFFLOAD_IPV6` (1): `lso_v2_transmit.ip_version` for an IPv6 segment. */
+  IPV6: 1,
+} as const;
+
+/** A decoded {@link rndis_pktinfo_id}: the value of the internal PPI RNDIS_PKTINFO_ID (host → guest). */
+export interface RndisPktinfoId {
+  /** `ver` (u8 @0): structure version, {@link RNDIS_PKTINFO_ID_V1}; Linux does not check it. */
+  ver: number;
+  /** `flag` (u8 @1): {@link RNDIS_PKTINFO} bits (SUBALLOC, 1ST_FRAG, LAST_FRAG). */
+  flag: number;
+  /** `pkt_id` (u16 @2): id of the coalesced packet the fragment belongs to; Linux does not read it. */
+  pkt_id: number;
+}
 
 /** `struct rndis_pktinfo_id` (4 bytes; internal PPI RNDIS_PKTINFO_ID, host → guest RSC fragments). */
 export const rndis_pktinfo_id = struct('rndis_pktinfo_id', [u8('ver'), u8('flag'), u16('pkt_id')]);
@@ -467,19 +538,24 @@ export function ppiLsoV2Transmit(info: NdisLsoV2Transmit): PpiElement {
 }
 
 /** Internal RNDIS_PKTINFO_ID (RSC fragment marking). */
-export function ppiPktinfoId(info: { ver: number; flag: number; pkt_id: number }): PpiElement {
+export function ppiPktinfoId(info: RndisPktinfoId): PpiElement {
   return ppiElement(RndisPerPktInfoInternalType.RNDIS_PKTINFO_ID, rndis_pktinfo_id.encode(info), true);
 }
 
 /** The values a PPI list carries, typed (first element of each kind; absent kinds are missing). */
 export interface PpiValues {
+  /** NBL_HASH_VALUE (type 8): the 32-bit RSS hash; Linux uses it as the skb's L4 hash. */
   hash?: number;
   /** Type 9 (FreeBSD's reading; Linux ignores it). */
   hash_info?: number;
+  /** IEEE_8021Q_INFO (type 6): the 802.1Q tag. */
   vlan?: Ndis8021qInfo;
+  /** TCPIP_CHKSUM_PKTINFO (type 0), in the transmit or receive form chosen by `direction`. */
   checksum?: NdisChecksumTransmit | NdisChecksumReceive;
+  /** TCP_LARGESEND_PKTINFO (type 2), LSOv2 transmit form. */
   lso?: NdisLsoV2Transmit;
-  pktinfo_id?: { ver: number; flag: number; pkt_id: number };
+  /** Internal RNDIS_PKTINFO_ID (type 1, `internal`): RSC fragment flags and packet id. */
+  pktinfo_id?: RndisPktinfoId;
 }
 
 /**
@@ -533,13 +609,31 @@ export function readPpiValues(list: readonly PpiElement[], direction: 'tx' | 'rx
 /** What Linux's `rndis_get_ppi` does for one lookup. */
 export type LinuxPpiLookup =
   /** Returns a pointer to `valueSize` bytes: here they are. */
-  | { result: 'found'; value: Uint8Array }
+  | {
+      /** A matching element with a large enough value was found. */
+      result: 'found';
+      /** The first `valueSize` bytes of its value (from `ppi_offset`). */
+      value: Uint8Array;
+    }
   /** Returns NULL (no such element, or the block failed the packet-level checks). */
-  | { result: 'absent' }
+  | {
+      /** Nothing found: the guest proceeds without this PPI. */
+      result: 'absent';
+    }
   /** Loops forever (element size past the block, `ppi_offset ≥ size`, size 0, or a too-small match). */
-  | { result: 'hang'; at: number }
+  | {
+      /** The walk never ends: the guest's receive path hangs. */
+      result: 'hang';
+      /** Offset in `range` of the element the walk gets stuck on. */
+      at: number;
+    }
   /** Reads an element header past the block (fewer than 12 bytes left), i.e. stale memory. */
-  | { result: 'overread'; at: number };
+  | {
+      /** The walk reads a header beyond the PPI block. */
+      result: 'overread';
+      /** Offset in `range` where that 12-byte header read starts. */
+      at: number;
+    };
 
 /**
  * Linux's PPI lookup for one (type, internal) pair, step for step (6.1.192 rndis_filter.c

@@ -88,20 +88,35 @@ export const RNDIS_PKT_ALIGN_DEFAULT = 8;
 
 /** RNDIS message type codes (`RNDIS_MSG_*`, rndis.h; SET_EX from openvmm rndisprot.rs). */
 export const RNDIS_MSG = {
+  /** `RNDIS_MSG_PACKET` (0x1): one Ethernet frame with its per-packet info; sent both ways, never completed. */
   PACKET: 0x00000001,
+  /** `RNDIS_MSG_INIT` (0x2), guest → host: first message, carries the RNDIS version and `max_xfer_size`; answered by INIT_C. */
   INIT: 0x00000002,
+  /** `RNDIS_MSG_INIT_C` (0x80000002), host → guest: INIT's answer with status, medium and batching/alignment limits. */
   INIT_C: 0x80000002,
+  /** `RNDIS_MSG_HALT` (0x3), guest → host: stops the device at teardown; no completion exists. */
   HALT: 0x00000003,
+  /** `RNDIS_MSG_QUERY` (0x4), guest → host: read an OID's value; answered by QUERY_C. */
   QUERY: 0x00000004,
+  /** `RNDIS_MSG_QUERY_C` (0x80000004), host → guest: QUERY's status and the OID's value in the info buffer. */
   QUERY_C: 0x80000004,
+  /** `RNDIS_MSG_SET` (0x5), guest → host: write an OID's value (info buffer); answered by SET_C. */
   SET: 0x00000005,
+  /** `RNDIS_MSG_SET_C` (0x80000005), host → guest: SET's status only. */
   SET_C: 0x80000005,
+  /** `RNDIS_MSG_RESET` (0x6): soft reset of the device; Linux never sends it. */
   RESET: 0x00000006,
+  /** `RNDIS_MSG_RESET_C` (0x80000006): RESET's answer (status, addressing_reset, no req_id); Linux treats it as unknown. */
   RESET_C: 0x80000006,
+  /** `RNDIS_MSG_INDICATE` (0x7), host → guest: unsolicited status indication (link, speed, network change); not completed. */
   INDICATE: 0x00000007,
+  /** `RNDIS_MSG_KEEPALIVE` (0x8): liveness check; Linux neither sends it nor handles one it receives. */
   KEEPALIVE: 0x00000008,
+  /** `RNDIS_MSG_KEEPALIVE_C` (0x80000008): KEEPALIVE's answer (req_id, status); not handled by Linux. */
   KEEPALIVE_C: 0x80000008,
+  /** SET_EX (0x9, openvmm rndisprot.rs; not in Linux): an extended SET with SET's layout. */
   SET_EX: 0x00000009,
+  /** SET_EX_C (0x80000009, openvmm; not in Linux): SET_EX's answer, laid out like QUERY_C. */
   SET_EX_C: 0x80000009,
 } as const;
 
@@ -127,77 +142,176 @@ export function rndisMsgTypeName(code: number): string {
 
 /** RNDIS/NDIS status codes (`RNDIS_STATUS_*`, rndis.h; TASK_OFFLOAD_CURRENT_CONFIG from openvmm). */
 export const RNDIS_STATUS = {
+  /**
+   * `RNDIS_STATUS_SUCCESS` (0x00000000): the request succeeded; the only status Linux accepts in INIT_C and the checked
+   * SET_Cs.
+   */
   SUCCESS: 0x00000000,
+  /**
+   * `RNDIS_STATUS_PENDING` (0x00000103): NDIS: the request will complete later; not expected in an RNDIS completion,
+   * which is final.
+   */
   PENDING: 0x00000103,
+  /** `RNDIS_STATUS_NOT_RECOGNIZED` (0x00010001): NDIS: the OID or request is not recognised (legacy informational code). */
   NOT_RECOGNIZED: 0x00010001,
+  /** `RNDIS_STATUS_NOT_COPIED` (0x00010002): NDIS: the data was not copied (legacy informational code). */
   NOT_COPIED: 0x00010002,
+  /** `RNDIS_STATUS_NOT_ACCEPTED` (0x00010003): NDIS: the packet was not accepted (legacy informational code). */
   NOT_ACCEPTED: 0x00010003,
+  /** `RNDIS_STATUS_CALL_ACTIVE` (0x00010007): CoNDIS: a virtual-circuit call is active; unused by netvsc. */
   CALL_ACTIVE: 0x00010007,
+  /** `RNDIS_STATUS_ONLINE` (0x40010003): indication: the adapter is online. */
   ONLINE: 0x40010003,
+  /** `RNDIS_STATUS_RESET_START` (0x40010004): indication: the adapter has started a reset. */
   RESET_START: 0x40010004,
+  /** `RNDIS_STATUS_RESET_END` (0x40010005): indication: the adapter has finished a reset. */
   RESET_END: 0x40010005,
+  /** `RNDIS_STATUS_RING_STATUS` (0x40010006): indication: token-ring status change; unused by netvsc. */
   RING_STATUS: 0x40010006,
+  /** `RNDIS_STATUS_CLOSED` (0x40010007): indication: the binding was closed. */
   CLOSED: 0x40010007,
+  /** `RNDIS_STATUS_WAN_LINE_UP` (0x40010008): indication: a WAN line came up; unused by netvsc. */
   WAN_LINE_UP: 0x40010008,
+  /** `RNDIS_STATUS_WAN_LINE_DOWN` (0x40010009): indication: a WAN line went down; unused by netvsc. */
   WAN_LINE_DOWN: 0x40010009,
+  /** `RNDIS_STATUS_WAN_FRAGMENT` (0x4001000a): indication: a WAN fragment was received; unused by netvsc. */
   WAN_FRAGMENT: 0x4001000a,
+  /**
+   * `RNDIS_STATUS_MEDIA_CONNECT` (0x4001000b): indication: link up; Linux turns the carrier on (or, if already up,
+   * notifies peers).
+   */
   MEDIA_CONNECT: 0x4001000b,
+  /** `RNDIS_STATUS_MEDIA_DISCONNECT` (0x4001000c): indication: link down; Linux turns the carrier off. */
   MEDIA_DISCONNECT: 0x4001000c,
+  /** `RNDIS_STATUS_HARDWARE_LINE_UP` (0x4001000d): indication: hardware line up (legacy); ignored by Linux. */
   HARDWARE_LINE_UP: 0x4001000d,
+  /** `RNDIS_STATUS_HARDWARE_LINE_DOWN` (0x4001000e): indication: hardware line down (legacy); ignored by Linux. */
   HARDWARE_LINE_DOWN: 0x4001000e,
+  /** `RNDIS_STATUS_INTERFACE_UP` (0x4001000f): indication: interface up (legacy); ignored by Linux. */
   INTERFACE_UP: 0x4001000f,
+  /** `RNDIS_STATUS_INTERFACE_DOWN` (0x40010010): indication: interface down (legacy); ignored by Linux. */
   INTERFACE_DOWN: 0x40010010,
+  /** `RNDIS_STATUS_MEDIA_BUSY` (0x40010011): indication: the medium is busy; ignored by Linux. */
   MEDIA_BUSY: 0x40010011,
+  /**
+   * `RNDIS_STATUS_MEDIA_SPECIFIC_INDICATION` (0x40010012): indication: medium-specific data in the status buffer;
+   * ignored by Linux.
+   */
   MEDIA_SPECIFIC_INDICATION: 0x40010012,
+  /**
+   * `RNDIS_STATUS_LINK_SPEED_CHANGE` (0x40010013): indication: new link speed, a u32 in 100 bit/s units in the status
+   * buffer (Linux reports it ÷ 10000 as Mbit/s).
+   */
   LINK_SPEED_CHANGE: 0x40010013,
+  /**
+   * `RNDIS_STATUS_NETWORK_CHANGE` (0x40010018): indication (Hyper-V): the network behind the NIC changed; Linux bounces
+   * the link (carrier off, MEDIA_CONNECT re-queued 2 s later).
+   */
   NETWORK_CHANGE: 0x40010018,
+  /**
+   * `RNDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG` (0x40020006): indication (NDIS 6, openvmm): the current task-offload
+   * configuration changed; ignored by Linux.
+   */
   TASK_OFFLOAD_CURRENT_CONFIG: 0x40020006,
+  /** `RNDIS_STATUS_NOT_RESETTABLE` (0x80010001): NDIS warning: the adapter cannot be reset. */
   NOT_RESETTABLE: 0x80010001,
+  /** `RNDIS_STATUS_SOFT_ERRORS` (0x80010003): NDIS warning: recoverable errors occurred. */
   SOFT_ERRORS: 0x80010003,
+  /** `RNDIS_STATUS_HARD_ERRORS` (0x80010004): NDIS warning: unrecoverable errors occurred. */
   HARD_ERRORS: 0x80010004,
+  /**
+   * `RNDIS_STATUS_BUFFER_OVERFLOW` (0x80000005): NDIS warning: the answer did not fit; Linux stores it in a response too
+   * long to copy (> 4148 bytes).
+   */
   BUFFER_OVERFLOW: 0x80000005,
+  /** `RNDIS_STATUS_FAILURE` (0xc0000001): generic failure. */
   FAILURE: 0xc0000001,
+  /** `RNDIS_STATUS_RESOURCES` (0xc000009a): not enough resources to carry out the request. */
   RESOURCES: 0xc000009a,
+  /**
+   * `RNDIS_STATUS_NOT_SUPPORTED` (0xc00000bb): the request or OID is not supported; what a host answers for a
+   * well-framed message it does not handle.
+   */
   NOT_SUPPORTED: 0xc00000bb,
+  /** `RNDIS_STATUS_CLOSING` (0xc0010002): the binding is closing. */
   CLOSING: 0xc0010002,
+  /** `RNDIS_STATUS_BAD_VERSION` (0xc0010004): unsupported (RNDIS/NDIS) version. */
   BAD_VERSION: 0xc0010004,
+  /** `RNDIS_STATUS_BAD_CHARACTERISTICS` (0xc0010005): NDIS: invalid driver characteristics. */
   BAD_CHARACTERISTICS: 0xc0010005,
+  /** `RNDIS_STATUS_ADAPTER_NOT_FOUND` (0xc0010006): the adapter was not found. */
   ADAPTER_NOT_FOUND: 0xc0010006,
+  /** `RNDIS_STATUS_OPEN_FAILED` (0xc0010007): opening the adapter failed. */
   OPEN_FAILED: 0xc0010007,
+  /** `RNDIS_STATUS_DEVICE_FAILED` (0xc0010008): the device failed. */
   DEVICE_FAILED: 0xc0010008,
+  /** `RNDIS_STATUS_MULTICAST_FULL` (0xc0010009): the multicast address list is full. */
   MULTICAST_FULL: 0xc0010009,
+  /** `RNDIS_STATUS_MULTICAST_EXISTS` (0xc001000a): the multicast address is already in the list. */
   MULTICAST_EXISTS: 0xc001000a,
+  /** `RNDIS_STATUS_MULTICAST_NOT_FOUND` (0xc001000b): the multicast address is not in the list. */
   MULTICAST_NOT_FOUND: 0xc001000b,
+  /** `RNDIS_STATUS_REQUEST_ABORTED` (0xc001000c): the request was aborted (for example by a reset). */
   REQUEST_ABORTED: 0xc001000c,
+  /** `RNDIS_STATUS_RESET_IN_PROGRESS` (0xc001000d): the request was refused because a reset is in progress. */
   RESET_IN_PROGRESS: 0xc001000d,
+  /** `RNDIS_STATUS_CLOSING_INDICATING` (0xc001000e): the binding is closing while indicating. */
   CLOSING_INDICATING: 0xc001000e,
+  /** `RNDIS_STATUS_INVALID_PACKET` (0xc001000f): the packet is malformed. */
   INVALID_PACKET: 0xc001000f,
+  /** `RNDIS_STATUS_OPEN_LIST_FULL` (0xc0010010): the open list is full. */
   OPEN_LIST_FULL: 0xc0010010,
+  /** `RNDIS_STATUS_ADAPTER_NOT_READY` (0xc0010011): the adapter is not ready. */
   ADAPTER_NOT_READY: 0xc0010011,
+  /** `RNDIS_STATUS_ADAPTER_NOT_OPEN` (0xc0010012): the adapter is not open. */
   ADAPTER_NOT_OPEN: 0xc0010012,
+  /** `RNDIS_STATUS_NOT_INDICATING` (0xc0010013): NDIS: not indicating. */
   NOT_INDICATING: 0xc0010013,
+  /** `RNDIS_STATUS_INVALID_LENGTH` (0xc0010014): the information buffer has the wrong length for the OID. */
   INVALID_LENGTH: 0xc0010014,
+  /** `RNDIS_STATUS_INVALID_DATA` (0xc0010015): the information buffer holds invalid data for the OID. */
   INVALID_DATA: 0xc0010015,
+  /** `RNDIS_STATUS_BUFFER_TOO_SHORT` (0xc0010016): the information buffer is too short for the answer. */
   BUFFER_TOO_SHORT: 0xc0010016,
+  /** `RNDIS_STATUS_INVALID_OID` (0xc0010017): the OID is not valid for this device. */
   INVALID_OID: 0xc0010017,
+  /** `RNDIS_STATUS_ADAPTER_REMOVED` (0xc0010018): the adapter has been removed. */
   ADAPTER_REMOVED: 0xc0010018,
+  /** `RNDIS_STATUS_UNSUPPORTED_MEDIA` (0xc0010019): the medium is not supported. */
   UNSUPPORTED_MEDIA: 0xc0010019,
+  /** `RNDIS_STATUS_GROUP_ADDRESS_IN_USE` (0xc001001a): the group address is in use. */
   GROUP_ADDRESS_IN_USE: 0xc001001a,
+  /** `RNDIS_STATUS_FILE_NOT_FOUND` (0xc001001b): a file was not found (driver-load time). */
   FILE_NOT_FOUND: 0xc001001b,
+  /** `RNDIS_STATUS_ERROR_READING_FILE` (0xc001001c): a file could not be read (driver-load time). */
   ERROR_READING_FILE: 0xc001001c,
+  /** `RNDIS_STATUS_ALREADY_MAPPED` (0xc001001d): the resource is already mapped. */
   ALREADY_MAPPED: 0xc001001d,
+  /** `RNDIS_STATUS_RESOURCE_CONFLICT` (0xc001001e): hardware resource conflict. */
   RESOURCE_CONFLICT: 0xc001001e,
+  /** `RNDIS_STATUS_NO_CABLE` (0xc001001f): no cable is attached. */
   NO_CABLE: 0xc001001f,
+  /** `RNDIS_STATUS_INVALID_SAP` (0xc0010020): CoNDIS: invalid service access point; unused by netvsc. */
   INVALID_SAP: 0xc0010020,
+  /** `RNDIS_STATUS_SAP_IN_USE` (0xc0010021): CoNDIS: service access point in use; unused by netvsc. */
   SAP_IN_USE: 0xc0010021,
+  /** `RNDIS_STATUS_INVALID_ADDRESS` (0xc0010022): CoNDIS: invalid address; unused by netvsc. */
   INVALID_ADDRESS: 0xc0010022,
+  /** `RNDIS_STATUS_VC_NOT_ACTIVATED` (0xc0010023): CoNDIS: virtual circuit not activated; unused by netvsc. */
   VC_NOT_ACTIVATED: 0xc0010023,
+  /** `RNDIS_STATUS_DEST_OUT_OF_ORDER` (0xc0010024): CoNDIS: destination out of order; unused by netvsc. */
   DEST_OUT_OF_ORDER: 0xc0010024,
+  /** `RNDIS_STATUS_VC_NOT_AVAILABLE` (0xc0010025): CoNDIS: virtual circuit not available; unused by netvsc. */
   VC_NOT_AVAILABLE: 0xc0010025,
+  /** `RNDIS_STATUS_CELLRATE_NOT_AVAILABLE` (0xc0010026): CoNDIS (ATM): cell rate not available; unused by netvsc. */
   CELLRATE_NOT_AVAILABLE: 0xc0010026,
+  /** `RNDIS_STATUS_INCOMPATABLE_QOS` (0xc0010027): CoNDIS: incompatible QoS (the misspelling is rndis.h's); unused by netvsc. */
   INCOMPATABLE_QOS: 0xc0010027,
+  /** `RNDIS_STATUS_AAL_PARAMS_UNSUPPORTED` (0xc0010028): CoNDIS (ATM): AAL parameters not supported; unused by netvsc. */
   AAL_PARAMS_UNSUPPORTED: 0xc0010028,
+  /** `RNDIS_STATUS_NO_ROUTE_TO_DESTINATION` (0xc0010029): CoNDIS: no route to the destination; unused by netvsc. */
   NO_ROUTE_TO_DESTINATION: 0xc0010029,
+  /** `RNDIS_STATUS_TOKEN_RING_OPEN_ERROR` (0xc0011000): token-ring open error; unused by netvsc. */
   TOKEN_RING_OPEN_ERROR: 0xc0011000,
 } as const;
 
@@ -211,19 +325,35 @@ export function rndisStatusName(status: number): string {
 }
 
 /** INIT_C `dev_flags` bits (`RNDIS_DF_*`, rndis.h). */
-export const RNDIS_DF = { CONNECTIONLESS: 0x1, CONNECTION_ORIENTED: 0x2, RAW_DATA: 0x4 } as const;
+export const RNDIS_DF = {
+  /** `RNDIS_DF_CONNECTIONLESS` (0x1): a connectionless (Ethernet-style) device; what a NetVSP host reports. */
+  CONNECTIONLESS: 0x1,
+  /** `RNDIS_DF_CONNECTION_ORIENTED` (0x2): a connection-oriented (CoNDIS) device; never used by netvsc. */
+  CONNECTION_ORIENTED: 0x2,
+  /** `RNDIS_DF_RAW_DATA` (0x4): the device carries raw data; never used by netvsc. */
+  RAW_DATA: 0x4,
+} as const;
 
 /** INIT_C `medium` for Ethernet (`RNDIS_MEDIUM_802_3`, rndis.h). */
 export const RNDIS_MEDIUM_802_3 = 0;
 
 /** Values of OID_GEN_MEDIA_CONNECT_STATUS (`RNDIS_MEDIA_STATE_*`, rndis.h). */
-export const RNDIS_MEDIA_STATE = { CONNECTED: 0, DISCONNECTED: 1 } as const;
+export const RNDIS_MEDIA_STATE = {
+  /** `RNDIS_MEDIA_STATE_CONNECTED` (0): link up; Linux turns the carrier on when the interface opens. */
+  CONNECTED: 0,
+  /** `RNDIS_MEDIA_STATE_DISCONNECTED` (1): link down (Linux reads any non-zero value so); the carrier stays off at open. */
+  DISCONNECTED: 1,
+} as const;
 
 /** Linux's RNDIS device states: the enumerators of `enum rndis_device_state` (hyperv_net.h). */
 export const RndisDeviceState = {
+  /** 0: no INIT done (new device, INIT failed, or after HALT); Linux drops any RNDIS completion in this state. */
   RNDIS_DEV_UNINITIALIZED: 0,
+  /** 1: INIT sent, waiting for INIT_C. */
   RNDIS_DEV_INITIALIZING: 1,
+  /** 2: INIT_C accepted; no packet filter set (interface closed, or closed again by setting filter 0). */
   RNDIS_DEV_INITIALIZED: 2,
+  /** 3: packet filter 0x0D set at open: the interface is up and receiving. */
   RNDIS_DEV_DATAINITIALIZED: 3,
 } as const;
 
@@ -357,6 +487,7 @@ interface Padded {
 
 /** `RNDIS_MSG_PACKET`: one Ethernet frame with its per-packet info (both directions). */
 export interface RndisPacketMessage extends Padded {
+  /** Discriminant: `RNDIS_MSG_PACKET` (0x1). */
   type: 'PACKET';
   /** Body-relative offset of the frame (Linux: 36 + PPI length). */
   data_offset: number;
@@ -366,20 +497,27 @@ export interface RndisPacketMessage extends Padded {
   oob_data_offset: number;
   /** Out-of-band data (`oob_data_len` bytes). */
   oob_data: Uint8Array;
+  /** `rndis_packet.num_oob_data_elements`: count of OOB elements; 0 in netvsc (Linux neither sends nor reads OOB data). */
   num_oob_data_elements: number;
   /** Body-relative offset of the PPI block (Linux: always 36, even with no PPI). */
   per_pkt_info_offset: number;
   /** The raw PPI block (`per_pkt_info_len` bytes); decode it with `ppiList`. */
   per_pkt_info: Uint8Array;
+  /** `rndis_packet.vc_handle`: CoNDIS virtual-circuit handle; always 0 for the connectionless netvsc device. */
   vc_handle: number;
 }
 
 /** `RNDIS_MSG_INIT` (guest → host). */
 export interface RndisInitializeRequest extends Padded {
+  /** Discriminant: `RNDIS_MSG_INIT` (0x2). */
   type: 'INIT';
+  /** `rndis_initialize_request.req_id`: request id, echoed in INIT_C (Linux's per-device counter, starting at 1). */
   req_id: number;
+  /** RNDIS major version offered: 1 ({@link RNDIS_MAJOR_VERSION}). */
   major_ver: number;
+  /** RNDIS minor version offered: 0 ({@link RNDIS_MINOR_VERSION}). */
   minor_ver: number;
+  /** Largest message, in bytes, the guest accepts from the host (Linux: 0x4000). */
   max_xfer_size: number;
 }
 
@@ -388,120 +526,175 @@ export interface RndisInitializeRequest extends Padded {
  * are kept as numbers and never used to read: netvsc hosts send 0 and Linux ignores them.
  */
 export interface RndisInitializeComplete extends Padded {
+  /** Discriminant: `RNDIS_MSG_INIT_C` (0x80000002). */
   type: 'INIT_C';
+  /** The INIT's `req_id`, echoed; Linux drops a completion whose id matches no pending request. */
   req_id: number;
+  /** {@link RNDIS_STATUS} code; anything but SUCCESS makes Linux fail the device add. */
   status: number;
+  /** RNDIS major version the device speaks (1); Linux ignores it. */
   major_ver: number;
+  /** RNDIS minor version the device speaks (0); Linux ignores it. */
   minor_ver: number;
+  /** {@link RNDIS_DF} bits (hosts: CONNECTIONLESS); Linux ignores them. */
   dev_flags: number;
+  /** Medium type: `RNDIS_MEDIUM_802_3` (0); Linux ignores it. */
   medium: number;
+  /** Most RNDIS PACKETs the guest may batch in one send section; Linux adopts it (default 8 before INIT_C). */
   max_pkt_per_msg: number;
+  /** Largest message, in bytes, the device accepts; Linux ignores it. */
   max_xfer_size: number;
+  /** Packet alignment as a power of two: batched packets are padded to `1 << factor` bytes (Linux default 3 = 8). */
   pkt_alignment_factor: number;
+  /** Offset of the CoNDIS address-family list; 0 from netvsc hosts, never read. */
   af_list_offset: number;
+  /** Size of the CoNDIS address-family list; 0 from netvsc hosts, never read. */
   af_list_size: number;
 }
 
 /** `RNDIS_MSG_HALT` (guest → host; no completion exists). */
 export interface RndisHaltRequest extends Padded {
+  /** Discriminant: `RNDIS_MSG_HALT` (0x3). */
   type: 'HALT';
+  /** `rndis_halt_request.req_id`: request id (nothing echoes it: HALT has no completion). */
   req_id: number;
 }
 
 /** `RNDIS_MSG_QUERY` (guest → host), with its input buffer (Linux pre-fills NDIS object headers). */
 export interface RndisQueryRequest extends Padded {
+  /** Discriminant: `RNDIS_MSG_QUERY` (0x4). */
   type: 'QUERY';
+  /** `rndis_query_request.req_id`: request id, echoed in QUERY_C. */
   req_id: number;
+  /** The {@link OID} being read. */
   oid: number;
-  /** Body-relative (Linux: 20). */
+  /** Body-relative offset of the input buffer (Linux: 20, i.e. absolute 28). */
   info_buf_offset: number;
+  /** Input buffer (`info_buflen` bytes): often empty; a pre-filled NDIS object header for RSS and offload queries. */
   info_buf: Uint8Array;
+  /** `rndis_query_request.dev_vc_handle`: CoNDIS virtual-circuit handle; Linux sends 0. */
   dev_vc_handle: number;
 }
 
 /** `RNDIS_MSG_QUERY_C` (host → guest). */
 export interface RndisQueryComplete extends Padded {
+  /** Discriminant: `RNDIS_MSG_QUERY_C` (0x80000004). */
   type: 'QUERY_C';
+  /** The QUERY's `req_id`, echoed. */
   req_id: number;
+  /** {@link RNDIS_STATUS} code; Linux's query path does not check it (only the buffer bounds). */
   status: number;
-  /** Body-relative (typical host: 16). */
+  /** Body-relative offset of the result (typical host: 16, i.e. absolute 24; Linux requires ≥ 16). */
   info_buf_offset: number;
+  /** The OID's value (`info_buflen` bytes); Linux refuses more than the caller's buffer holds. */
   info_buf: Uint8Array;
 }
 
 /** `RNDIS_MSG_SET` (guest → host). */
 export interface RndisSetRequest extends Padded {
+  /** Discriminant: `RNDIS_MSG_SET` (0x5). */
   type: 'SET';
+  /** `rndis_set_request.req_id`: request id, echoed in SET_C. */
   req_id: number;
+  /** The {@link OID} being written. */
   oid: number;
-  /** Body-relative (Linux: 20). */
+  /** Body-relative offset of the value (Linux: 20, i.e. absolute 28). */
   info_buf_offset: number;
+  /** The value to set (`info_buflen` bytes), e.g. a u32 packet filter or an NDIS object. */
   info_buf: Uint8Array;
+  /** `rndis_set_request.dev_vc_handle`: CoNDIS virtual-circuit handle; Linux sends 0. */
   dev_vc_handle: number;
 }
 
 /** `RNDIS_MSG_SET_C` (host → guest). */
 export interface RndisSetComplete extends Padded {
+  /** Discriminant: `RNDIS_MSG_SET_C` (0x80000005). */
   type: 'SET_C';
+  /** The SET's `req_id`, echoed. */
   req_id: number;
+  /** {@link RNDIS_STATUS} code; Linux checks it for offload, RSS and MAC SETs but not for the packet filter. */
   status: number;
 }
 
 /** `RNDIS_MSG_RESET` (not sent by Linux). Its body is one reserved word. */
 export interface RndisResetRequest extends Padded {
+  /** Discriminant: `RNDIS_MSG_RESET` (0x6). */
   type: 'RESET';
 }
 
 /** `RNDIS_MSG_RESET_C` (not handled by Linux). */
 export interface RndisResetComplete extends Padded {
+  /** Discriminant: `RNDIS_MSG_RESET_C` (0x80000006). */
   type: 'RESET_C';
+  /** {@link RNDIS_STATUS} code of the reset. */
   status: number;
+  /** `rndis_reset_complete.addressing_reset`: non-zero when the guest must re-send its addressing OIDs (filter, multicast). */
   addressing_reset: number;
 }
 
 /** `RNDIS_MSG_INDICATE` (host → guest status indication). */
 export interface RndisIndicateStatus extends Padded {
+  /** Discriminant: `RNDIS_MSG_INDICATE` (0x7). */
   type: 'INDICATE';
+  /** The event: an {@link RNDIS_STATUS} indication code (MEDIA_CONNECT, LINK_SPEED_CHANGE, NETWORK_CHANGE, …). */
   status: number;
-  /** Body-relative (Linux requires ≥ 12 for LINK_SPEED_CHANGE). */
+  /** Body-relative offset of the status buffer (Linux requires ≥ 12 for LINK_SPEED_CHANGE). */
   status_buf_offset: number;
+  /** Event data (`status_buflen` bytes): for LINK_SPEED_CHANGE a u32 speed in 100 bit/s units. */
   status_buf: Uint8Array;
 }
 
 /** `RNDIS_MSG_KEEPALIVE`. */
 export interface RndisKeepaliveRequest extends Padded {
+  /** Discriminant: `RNDIS_MSG_KEEPALIVE` (0x8). */
   type: 'KEEPALIVE';
+  /** `rndis_keepalive_request.req_id`: request id, echoed in KEEPALIVE_C. */
   req_id: number;
 }
 
 /** `RNDIS_MSG_KEEPALIVE_C`. */
 export interface RndisKeepaliveComplete extends Padded {
+  /** Discriminant: `RNDIS_MSG_KEEPALIVE_C` (0x80000008). */
   type: 'KEEPALIVE_C';
+  /** The KEEPALIVE's `req_id`, echoed. */
   req_id: number;
+  /** {@link RNDIS_STATUS} code (SUCCESS when the device is alive). */
   status: number;
 }
 
 /** `SET_EX` (openvmm rndisprot.rs): same layout as SET. */
 export interface RndisSetExRequest extends Padded {
+  /** Discriminant: SET_EX (0x9). */
   type: 'SET_EX';
+  /** Request id, echoed in SET_EX_C. */
   req_id: number;
+  /** The {@link OID} being written. */
   oid: number;
+  /** Body-relative offset of the value (20 when laid out like Linux's SET). */
   info_buf_offset: number;
+  /** The value to set (`info_buflen` bytes). */
   info_buf: Uint8Array;
+  /** CoNDIS virtual-circuit handle (0). */
   dev_vc_handle: number;
 }
 
 /** `SET_EX_C` (openvmm rndisprot.rs): same layout as QUERY_C. */
 export interface RndisSetExComplete extends Padded {
+  /** Discriminant: SET_EX_C (0x80000009). */
   type: 'SET_EX_C';
+  /** The SET_EX's `req_id`, echoed. */
   req_id: number;
+  /** {@link RNDIS_STATUS} code. */
   status: number;
+  /** Body-relative offset of the returned buffer (16 when laid out like QUERY_C). */
   info_buf_offset: number;
+  /** Data returned with the completion (`info_buflen` bytes). */
   info_buf: Uint8Array;
 }
 
 /** A well-framed message of a type netvsc-sim does not know (for example `RNDIS_MSG_BUS`). */
 export interface RndisUnknownMessage {
+  /** Discriminant for a type code netvsc-sim has no layout for; the code itself is in `ndis_msg_type`. */
   type: 'UNKNOWN';
   /** The raw type code; never one of {@link RNDIS_MSG}. */
   ndis_msg_type: number;
@@ -529,7 +722,13 @@ export type RndisMessage =
   | RndisUnknownMessage;
 
 /** The message value of one `type`: `RndisMessageOf<'SET'>` is {@link RndisSetRequest}. */
-export type RndisMessageOf<T extends RndisMessageType> = Extract<RndisMessage, { type: T }>;
+export type RndisMessageOf<T extends RndisMessageType> = Extract<
+  RndisMessage,
+  {
+    /** The discriminant to select by. */
+    type: T;
+  }
+>;
 
 /** Options for {@link decodeRndis}. */
 export interface RndisDecodeOptions {
@@ -545,8 +744,16 @@ export interface RndisDecodeOptions {
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
+/** The 8-byte header every RNDIS message starts with (`rndis_message` bytes 0–7). */
+export interface RndisHeader {
+  /** `rndis_message.ndis_msg_type` (u32 @0): the {@link RNDIS_MSG} code, bit 31 set for completions. */
+  ndis_msg_type: number;
+  /** `rndis_message.msg_len` (u32 @4): bytes of the whole message, header included (≥ 8; may include padding). */
+  msg_len: number;
+}
+
 /** The two header words of the message at `offset`, without checking `msg_len`. */
-export function rndisHeader(buf: Uint8Array, offset = 0): { ndis_msg_type: number; msg_len: number } {
+export function rndisHeader(buf: Uint8Array, offset = 0): RndisHeader {
   const avail = available('rndis_message', buf, offset);
   if (avail < RNDIS_HEADER_SIZE) {
     throw new ProtocolError('SHORT_BUFFER', `needs 8 bytes but only ${avail} remain`, {
@@ -744,6 +951,14 @@ export function decodeRndis(buf: Uint8Array, offset = 0, options: RndisDecodeOpt
   }
 }
 
+/** One message of a batch decoded by {@link decodeRndisSequence}. */
+export interface RndisSequenceEntry {
+  /** Absolute offset of the message's first byte (its `ndis_msg_type`) in the buffer decoded. */
+  offset: number;
+  /** The decoded message; its `msg_len` (with padding) is where the next message starts. */
+  message: RndisMessage;
+}
+
 /**
  * Decodes back-to-back RNDIS messages filling `buf[offset, offset + length)` exactly, as Linux
  * batches data packets in one send section (each padded message carries its padding in `msg_len`).
@@ -755,7 +970,7 @@ export function decodeRndisSequence(
   buf: Uint8Array,
   offset = 0,
   length?: number,
-): { offset: number; message: RndisMessage }[] {
+): RndisSequenceEntry[] {
   const avail = available('rndis_message', buf, offset);
   const total = length ?? avail;
   if (!Number.isInteger(total) || total < 0 || total > avail) {
@@ -766,7 +981,7 @@ export function decodeRndisSequence(
     });
   }
   const view = buf.subarray(0, offset + total);
-  const out: { offset: number; message: RndisMessage }[] = [];
+  const out: RndisSequenceEntry[] = [];
   let at = offset;
   while (at < offset + total) {
     const message = decodeRndis(view, at);
