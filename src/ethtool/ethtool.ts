@@ -28,6 +28,7 @@ import { ethnlRequest } from './kernel-netlink.js';
 import {
   ETHTOOL_A_CHANNELS_COMBINED_COUNT,
   ETHTOOL_A_CHANNELS_COMBINED_MAX,
+  ETHTOOL_A_CHANNELS_COUNT_OF,
   ETHTOOL_A_CHANNELS_HEADER,
   ETHTOOL_A_CHANNELS_OTHER_COUNT,
   ETHTOOL_A_CHANNELS_OTHER_MAX,
@@ -357,13 +358,6 @@ function nlGchannels(ctx: Ctx, devname: string, rest: readonly string[], json: b
   return ret === 0 ? 0 : 1;
 }
 
-const COUNT_ATTR: Readonly<Record<ChannelKind, number>> = {
-  rx: ETHTOOL_A_CHANNELS_RX_COUNT,
-  tx: ETHTOOL_A_CHANNELS_TX_COUNT,
-  other: ETHTOOL_A_CHANNELS_OTHER_COUNT,
-  combined: ETHTOOL_A_CHANNELS_COMBINED_COUNT,
-};
-
 /** netlink/parser.c `parse_u32`: `0x`/`0X` ⇒ hex of the rest, else decimal; strtoul; whole string; ≤ 0xffffffff. */
 export function parseU32(arg: string): number | undefined {
   const hex = arg[0] === '0' && (arg[1] === 'x' || arg[1] === 'X');
@@ -403,7 +397,7 @@ function nlSchannels(ctx: Ctx, devname: string, rest: readonly string[]): number
       ctx.out.err(`ethtool (-L): invalid value '${arg}' for parameter '${param}'\n`);
       return 1;
     }
-    b.putU32(COUNT_ATTR[kind], v);
+    b.putU32(ETHTOOL_A_CHANNELS_COUNT_OF[kind], v);
   }
   const ret = processReply(ctx, ethnlRequest(ctx.sys, b.finish(), { capNetAdmin: ctx.cap }), () => MNL_CB_OK);
   return ret === 0 ? 0 : 1;

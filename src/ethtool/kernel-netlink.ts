@@ -17,6 +17,7 @@ import { EXTACK, checkSetChannels } from './kernel-core.js';
 import {
   ETHTOOL_A_CHANNELS_COMBINED_COUNT,
   ETHTOOL_A_CHANNELS_COMBINED_MAX,
+  ETHTOOL_A_CHANNELS_COUNT_OF,
   ETHTOOL_A_CHANNELS_HEADER,
   ETHTOOL_A_CHANNELS_OTHER_COUNT,
   ETHTOOL_A_CHANNELS_OTHER_MAX,
@@ -69,14 +70,6 @@ export function dumpOrder(devices: Iterable<EthtoolDevice>): EthtoolDevice[] {
 }
 
 type Failure = { readonly errno: Errno; readonly extack?: ExtAck };
-
-/** The channel attributes of a SET request, by kind. */
-const COUNT_ATTR: Readonly<Record<ChannelKind, number>> = {
-  rx: ETHTOOL_A_CHANNELS_RX_COUNT,
-  tx: ETHTOOL_A_CHANNELS_TX_COUNT,
-  other: ETHTOOL_A_CHANNELS_OTHER_COUNT,
-  combined: ETHTOOL_A_CHANNELS_COMBINED_COUNT,
-};
 
 /** `ethnl_parse_header_dev_get`: the device a request header names, or the failure with its extended ack. */
 function headerDevice(system: EthtoolSystem, header: NlAttr | undefined, requireDev: boolean): EthtoolDevice | undefined | Failure {
@@ -208,7 +201,7 @@ export function ethnlRequest(system: EthtoolSystem, request: Uint8Array, options
     let modCombined = false;
     const given: Partial<Record<ChannelKind, NlAttr>> = {};
     for (const kind of ['rx', 'tx', 'other', 'combined'] as const) {
-      const a = tb.get(COUNT_ATTR[kind]);
+      const a = tb.get(ETHTOOL_A_CHANNELS_COUNT_OF[kind]);
       if (!a) continue;
       const v = attrU32(a);
       if (v === undefined) return [ack('EINVAL')];

@@ -9,6 +9,7 @@
  */
 import { struct, u8, u16, u32, i32 } from '../wire/index.js';
 import { utf8 } from './cnum.js';
+import type { ChannelKind } from './device.js';
 
 /** Layout of `struct nlmsghdr` (16 bytes; include/uapi/linux/netlink.h). */
 export const nlmsghdr = struct('nlmsghdr', [u32('nlmsg_len'), u16('nlmsg_type'), u16('nlmsg_flags'), u32('nlmsg_seq'), u32('nlmsg_pid')]);
@@ -101,6 +102,16 @@ export const ETHTOOL_A_CHANNELS_OTHER_COUNT = 8;
 export const ETHTOOL_A_CHANNELS_COMBINED_COUNT = 9;
 /** Highest channels attribute number, 9 (ethtool_netlink.h ETHTOOL_A_CHANNELS_MAX). */
 export const ETHTOOL_A_CHANNELS_MAX = 9;
+/**
+ * The `ETHTOOL_A_CHANNELS_*_COUNT` attribute of each channel kind: what a CHANNELS_SET request
+ * carries for `-L rx|tx|other|combined N` (ethtool writes them, the kernel reads them).
+ */
+export const ETHTOOL_A_CHANNELS_COUNT_OF: Readonly<Record<ChannelKind, number>> = {
+  rx: ETHTOOL_A_CHANNELS_RX_COUNT,
+  tx: ETHTOOL_A_CHANNELS_TX_COUNT,
+  other: ETHTOOL_A_CHANNELS_OTHER_COUNT,
+  combined: ETHTOOL_A_CHANNELS_COMBINED_COUNT,
+};
 
 const align4 = (n: number): number => (n + 3) & ~3;
 

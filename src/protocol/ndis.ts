@@ -16,12 +16,13 @@
  * @module
  */
 import { nested, pad, struct, u16, u32, u8 } from '../wire/struct.js';
-import type { Codec, ValueOf } from '../wire/struct.js';
+import type { Codec, StructCodec, ValueOf } from '../wire/struct.js';
 import { ProtocolError } from '../wire/errors.js';
 import { OID } from './oids.js';
 import { decodeRndis, rndis_set_request, RNDIS_HEADER_SIZE, RNDIS_MSG } from './rndis.js';
 import {
   available,
+  availableAtLeast,
   checkRegions,
   contentEnd,
   needBytes,
@@ -32,6 +33,7 @@ import {
   outBuffer,
   rd16,
   rd32,
+  regionBytes,
   wr16,
   wr32,
   type Region,
@@ -131,24 +133,24 @@ export const NDIS_RSS_CAPS = {
   HASH_TYPE_UDP_IPV6_EX: 0x00002000,
 } as const;
 
+/** The RSS capabilities header Linux sends and hosts answer with: {0x88, rev 2, size 18}. */
+const rssCapabilitiesHeader = (): NdisObjHeader => ({
+  type: NDIS_OBJECT_TYPE.RSS_CAPABILITIES,
+  rev: NDIS_RECEIVE_SCALE_CAPABILITIES_REVISION_2,
+  size: ndis_recv_scale_cap.size,
+});
+
 /**
  * The 18-byte input object Linux pre-fills in its RSS-capabilities QUERY (rndis_filter.c
  * `rndis_filter_query_device`): header {0x88, rev 2, size 18}, every other field 0.
  */
 export function rssCapabilitiesQueryInput(): Uint8Array {
-  return ndis_recv_scale_cap.encode(
-    ndis_recv_scale_cap.make({
-      hdr: { type: NDIS_OBJECT_TYPE.RSS_CAPABILITIES, rev: NDIS_RECEIVE_SCALE_CAPABILITIES_REVISION_2, size: ndis_recv_scale_cap.size },
-    }),
-  );
+  return ndis_recv_scale_cap.encode(ndis_recv_scale_cap.make({ hdr: rssCapabilitiesHeader() }));
 }
 
 /** An RSS capabilities object as a host answers it; the header defaults to {0x88, 2, 18}. */
 export function rssCapabilities(fields: Partial<NdisRecvScaleCap> & { num_recv_que: number }): NdisRecvScaleCap {
-  return ndis_recv_scale_cap.make({
-    hdr: { type: NDIS_OBJECT_TYPE.RSS_CAPABILITIES, rev: NDIS_RECEIVE_SCALE_CAPABILITIES_REVISION_2, size: ndis_recv_scale_cap.size },
-    ...fields,
-  });
+  return ndis_recv_scale_cap.make({ hdr: rssCapabilitiesHeader(), ...fields });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -302,10 +304,7 @@ const RSS_NAME = 'ndis_recv_scale_param';
  * read the fixed part alone with {@link ndis_recv_scale_param}.
  */
 export function decodeRssParameters(buf: Uint8Array, offset = 0): NdisRssParameters {
-  const avail = available(RSS_NAME, buf, offset);
-  if (avail < RSP.size) {
-    throw new ProtocolError('SHORT_BUFFER', `needs ${RSP.size} bytes but only ${avail} remain`, { struct: RSS_NAME, offset });
-  }
+  const avail = availableAtLeast(RSS_NAME, buf, offset, RSP.size);
   const o = offset;
   const tabsize = rd16(buf, o + RSP.tabsize);
   const taboff = rd32(buf, o + RSP.taboff);
@@ -335,7 +334,7 @@ export function decodeRssParameters(buf: Uint8Array, offset = 0): NdisRssParamet
     indirect_taboffset: taboff,
     indirection_table: table,
     hashkey_offset: keyoff,
-    hash_key: keysize ? buf.slice(o + keyoff, o + keyoff + keysize) : new Uint8Array(0),
+    hash_key: regionBytes(buf, o + keyoff, keysize),
     processor_masks_offset: rd32(buf, o + RSP.pmo),
     num_processor_masks: rd32(buf, o + RSP.npm),
     processor_masks_entry_size: rd32(buf, o + RSP.pmes),
@@ -730,10 +729,15 @@ export function encodeNdisOffloadInfo(value: NdisOffload, length: number = NDIS_
  * 112 ≤ size ≤ returned length.
  */
 export function decodeNdisOffloadInfo(info: Uint8Array): NdisOffload {
-  available('ndis_offload', info, 0);
-  const full = new Uint8Array(NDIS_OFFLOAD_SIZE);
-  full.set(info.subarray(0, NDIS_OFFLOAD_SIZE));
-  return ndis_offload.decode(full);
+  return decodeZeroExtended(ndis_offload, info);
+}
+
+/** Decodes `info` copied into a zero-filled struct of the codec's size (extra bytes ignored), as Linux reads a short object. */
+function decodeZeroExtended<T>(codec: StructCodec<T>, info: Uint8Array): T {
+  available(codec.name, info, 0);
+  const full = new Uint8Array(codec.size);
+  full.set(info.subarray(0, codec.size));
+  return codec.decode(full);
 }
 
 /**
@@ -828,10 +832,7 @@ export function encodeNdisOffloadParamsInfo(value: NdisOffloadParams, length: 28
 
 /** Reads an offload-parameters object of 0..28 bytes, zero-extended to 28 (a 22-byte one included). */
 export function decodeNdisOffloadParamsInfo(info: Uint8Array): NdisOffloadParams {
-  available('ndis_offload_params', info, 0);
-  const full = new Uint8Array(ndis_offload_params.size);
-  full.set(info.subarray(0, ndis_offload_params.size));
-  return ndis_offload_params.decode(full);
+  return decodeZeroExtended(ndis_offload_params, info);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -994,10 +995,7 @@ export function utf16leDecode(b: Uint8Array): string {
 
 /** Decodes a config parameter object occupying `buf` from `offset` to its end. */
 export function decodeConfigParameter(buf: Uint8Array, offset = 0): RndisConfigParameter {
-  const avail = available(CPI_NAME, buf, offset);
-  if (avail < CPI.size) {
-    throw new ProtocolError('SHORT_BUFFER', `needs ${CPI.size} bytes but only ${avail} remain`, { struct: CPI_NAME, offset });
-  }
+  const avail = availableAtLeast(CPI_NAME, buf, offset, CPI.size);
   const o = offset;
   const nameOff = rd32(buf, o + CPI.nameOff);
   const nameLen = rd32(buf, o + CPI.nameLen);
@@ -1021,7 +1019,7 @@ export function decodeConfigParameter(buf: Uint8Array, offset = 0): RndisConfigP
     name: nameLen ? utf16leDecode(buf.subarray(o + nameOff, o + nameOff + nameLen)) : '',
     parameter_type: rd32(buf, o + CPI.type),
     parameter_value_offset: valueOff,
-    value: valueLen ? buf.slice(o + valueOff, o + valueOff + valueLen) : new Uint8Array(0),
+    value: regionBytes(buf, o + valueOff, valueLen),
   };
 }
 

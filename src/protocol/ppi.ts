@@ -23,7 +23,7 @@
 import { struct, u16, u8 } from '../wire/struct.js';
 import type { Codec } from '../wire/struct.js';
 import { ProtocolError } from '../wire/errors.js';
-import { available, needBytes, needObject, needU32, needUint, outBuffer, rd32, wr32 } from './rndis-util.js';
+import { available, availableAtLeast, needBytes, needObject, needU32, needUint, outBuffer, rd32, wr32 } from './rndis-util.js';
 import { RNDIS_HEADER_SIZE, rndis_packet } from './rndis.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -124,10 +124,7 @@ export const rndisPerPacketInfo: Codec<RndisPerPacketInfo> & {
   name: 'rndis_per_packet_info',
   size: RNDIS_PER_PACKET_INFO_SIZE,
   decode(buf, offset = 0) {
-    const avail = available('rndis_per_packet_info', buf, offset);
-    if (avail < RNDIS_PER_PACKET_INFO_SIZE) {
-      throw new ProtocolError('SHORT_BUFFER', `needs 12 bytes but only ${avail} remain`, { struct: 'rndis_per_packet_info', offset });
-    }
+    availableAtLeast('rndis_per_packet_info', buf, offset, RNDIS_PER_PACKET_INFO_SIZE);
     const w = rd32(buf, offset + 4);
     return { size: rd32(buf, offset), type: w & TYPE_MAX, internal: w >>> 31 === 1, ppi_offset: rd32(buf, offset + 8) };
   },
@@ -359,8 +356,7 @@ function bitfield32<T>(name: string, bits: readonly BitField[]): BitfieldCodec<T
       return out;
     },
     decode(buf, offset = 0) {
-      const avail = available(name, buf, offset);
-      if (avail < 4) throw new ProtocolError('SHORT_BUFFER', `needs 4 bytes but only ${avail} remain`, { struct: name, offset });
+      availableAtLeast(name, buf, offset, 4);
       return unpack(rd32(buf, offset));
     },
     encodingLength: () => 4,
@@ -565,41 +561,29 @@ export interface PpiValues {
  */
 export function readPpiValues(list: readonly PpiElement[], direction: 'tx' | 'rx'): PpiValues {
   const out: PpiValues = {};
-  const need = (e: PpiElement, n: number, what: string): void => {
-    if (e.data.length < n) {
-      throw new ProtocolError('BAD_LENGTH', `is ${e.data.length} bytes; ${what} needs ${n}`, { struct: LIST, field: 'size', value: e.data.length });
+  // Every known value is 4 bytes; the first element of each kind is read, in this order.
+  const read = <K extends keyof PpiValues>(
+    key: K,
+    type: number,
+    what: string,
+    decode: (data: Uint8Array) => PpiValues[K],
+    internal = false,
+  ): void => {
+    const e = findPpi(list, type, internal);
+    if (!e) return;
+    if (e.data.length < 4) {
+      throw new ProtocolError('BAD_LENGTH', `is ${e.data.length} bytes; ${what} needs 4`, { struct: LIST, field: 'size', value: e.data.length });
     }
+    out[key] = decode(e.data);
   };
-  const hash = findPpi(list, NdisPerPktInfoType.NBL_HASH_VALUE);
-  if (hash) {
-    need(hash, 4, 'NBL_HASH_VALUE');
-    out.hash = rd32(hash.data, 0);
-  }
-  const hashInfo = findPpi(list, PPI_HASH_INFO_TYPE);
-  if (hashInfo) {
-    need(hashInfo, 4, 'hash info');
-    out.hash_info = rd32(hashInfo.data, 0);
-  }
-  const vlan = findPpi(list, NdisPerPktInfoType.IEEE_8021Q_INFO);
-  if (vlan) {
-    need(vlan, 4, 'IEEE_8021Q_INFO');
-    out.vlan = ndisPkt8021qInfo.decode(vlan.data);
-  }
-  const csum = findPpi(list, NdisPerPktInfoType.TCPIP_CHKSUM_PKTINFO);
-  if (csum) {
-    need(csum, 4, 'TCPIP_CHKSUM_PKTINFO');
-    out.checksum = direction === 'tx' ? ndisChecksumTransmitInfo.decode(csum.data) : ndisChecksumReceiveInfo.decode(csum.data);
-  }
-  const lso = findPpi(list, NdisPerPktInfoType.TCP_LARGESEND_PKTINFO);
-  if (lso) {
-    need(lso, 4, 'TCP_LARGESEND_PKTINFO');
-    out.lso = ndisLsoV2TransmitInfo.decode(lso.data);
-  }
-  const id = findPpi(list, RndisPerPktInfoInternalType.RNDIS_PKTINFO_ID, true);
-  if (id) {
-    need(id, 4, 'RNDIS_PKTINFO_ID');
-    out.pktinfo_id = rndis_pktinfo_id.decode(id.data);
-  }
+  const word = (data: Uint8Array): number => rd32(data, 0);
+  const checksum = direction === 'tx' ? ndisChecksumTransmitInfo : ndisChecksumReceiveInfo;
+  read('hash', NdisPerPktInfoType.NBL_HASH_VALUE, 'NBL_HASH_VALUE', word);
+  read('hash_info', PPI_HASH_INFO_TYPE, 'hash info', word);
+  read('vlan', NdisPerPktInfoType.IEEE_8021Q_INFO, 'IEEE_8021Q_INFO', (d) => ndisPkt8021qInfo.decode(d));
+  read('checksum', NdisPerPktInfoType.TCPIP_CHKSUM_PKTINFO, 'TCPIP_CHKSUM_PKTINFO', (d) => checksum.decode(d));
+  read('lso', NdisPerPktInfoType.TCP_LARGESEND_PKTINFO, 'TCP_LARGESEND_PKTINFO', (d) => ndisLsoV2TransmitInfo.decode(d));
+  read('pktinfo_id', RndisPerPktInfoInternalType.RNDIS_PKTINFO_ID, 'RNDIS_PKTINFO_ID', (d) => rndis_pktinfo_id.decode(d), true);
   return out;
 }
 

@@ -112,6 +112,23 @@ export function available(struct: string, buf: unknown, offset: unknown): number
   return buf.length - offset;
 }
 
+/**
+ * {@link available}, then at least `size` bytes from `offset` (`SHORT_BUFFER`, "needs `size` bytes
+ * but only … remain"); returns the bytes available.
+ */
+export function availableAtLeast(struct: string, buf: unknown, offset: number, size: number): number {
+  const avail = available(struct, buf, offset);
+  if (avail < size) {
+    throw new ProtocolError('SHORT_BUFFER', `needs ${size} bytes but only ${avail} remain`, { struct, offset });
+  }
+  return avail;
+}
+
+/** A copy of the (already checked) region `buf[start, start + length)`; an empty region gives a fresh empty array. */
+export function regionBytes(buf: Uint8Array, start: number, length: number): Uint8Array {
+  return length ? buf.slice(start, start + length) : new Uint8Array(0);
+}
+
 /** Returns `buf` (checked to have `need` bytes from `offset`) or a fresh buffer of `offset + need`. */
 export function outBuffer(struct: string, need: number, buf: Uint8Array | undefined, offset: number): Uint8Array {
   if (buf === undefined) {

@@ -60,6 +60,7 @@ import {
   needU32,
   outBuffer,
   rd32,
+  regionBytes,
   wr32,
   type Region,
 } from './rndis-util.js';
@@ -865,90 +866,90 @@ export function decodeRndis(buf: Uint8Array, offset = 0, options: RndisDecodeOpt
       const msg: RndisPacketMessage = {
         type,
         data_offset: dOff,
-        data: dLen ? buf.slice(p + dOff, p + dOff + dLen) : new Uint8Array(0),
+        data: regionBytes(buf, p + dOff, dLen),
         oob_data_offset: oOff,
-        oob_data: oLen ? buf.slice(p + oOff, p + oOff + oLen) : new Uint8Array(0),
+        oob_data: regionBytes(buf, p + oOff, oLen),
         num_oob_data_elements: rd32(buf, p + PKT.num_oob),
         per_pkt_info_offset: iOff,
-        per_pkt_info: iLen ? buf.slice(p + iOff, p + iOff + iLen) : new Uint8Array(0),
+        per_pkt_info: regionBytes(buf, p + iOff, iLen),
         vc_handle: rd32(buf, p + PKT.vc),
       };
       return padded(msg, msgLen, contentEnd(fixed, regions));
     }
-    case 'INIT': {
-      const msg = { type } as RndisInitializeRequest;
-      const m = msg as unknown as Record<string, number>;
-      for (let i = 0; i < INIT_FIELDS.length; i++) m[INIT_FIELDS[i]!] = rd32(buf, p + 4 * i);
-      return padded(msg, msgLen, fixed);
-    }
-    case 'INIT_C': {
-      const msg = { type } as RndisInitializeComplete;
-      const m = msg as unknown as Record<string, number>;
-      for (let i = 0; i < INITC_FIELDS.length; i++) m[INITC_FIELDS[i]!] = rd32(buf, p + 4 * i);
-      return padded(msg, msgLen, fixed);
-    }
+    case 'INIT':
+    case 'INIT_C':
     case 'HALT':
     case 'KEEPALIVE':
-      return padded({ type, req_id: rd32(buf, p) }, msgLen, fixed);
     case 'SET_C':
     case 'KEEPALIVE_C':
-      return padded({ type, req_id: rd32(buf, p), status: rd32(buf, p + 4) }, msgLen, fixed);
     case 'RESET':
-      return padded({ type }, msgLen, fixed);
-    case 'RESET_C':
-      return padded({ type, status: rd32(buf, p), addressing_reset: rd32(buf, p + 4) }, msgLen, fixed);
+    case 'RESET_C': {
+      // Fixed bodies of u32 fields only: read with the table the encoder writes them with.
+      const msg: Record<string, unknown> = { type };
+      const fields = scalarFields(type);
+      for (let i = 0; i < fields.length; i++) msg[fields[i]![0]] = rd32(buf, p + fields[i]![1]);
+      return padded(msg as unknown as RndisMessage, msgLen, fixed);
+    }
     case 'QUERY':
     case 'SET':
     case 'SET_EX': {
-      const iLen = rd32(buf, p + Q.len);
-      const iOff = rd32(buf, p + Q.off);
-      const regions: Region[] = [
-        { offsetField: 'info_buf_offset', lengthField: 'info_buflen', offset: iOff, length: iLen, at: p + Q.off },
-      ];
-      checkRegions(sname, regions, fixed, limit);
+      const info = oneBuffer(buf, p, 'info_buf_offset', 'info_buflen', Q.off, Q.len, sname, fixed, limit);
       const msg = {
         type,
         req_id: rd32(buf, p),
         oid: rd32(buf, p + Q.oid),
-        info_buf_offset: iOff,
-        info_buf: iLen ? buf.slice(p + iOff, p + iOff + iLen) : new Uint8Array(0),
+        info_buf_offset: info.offset,
+        info_buf: info.bytes,
         dev_vc_handle: rd32(buf, p + Q.vc),
       } as RndisQueryRequest | RndisSetRequest | RndisSetExRequest;
-      return padded(msg, msgLen, contentEnd(fixed, regions));
+      return padded(msg, msgLen, info.end);
     }
     case 'QUERY_C':
     case 'SET_EX_C': {
-      const iLen = rd32(buf, p + QC.len);
-      const iOff = rd32(buf, p + QC.off);
-      const regions: Region[] = [
-        { offsetField: 'info_buf_offset', lengthField: 'info_buflen', offset: iOff, length: iLen, at: p + QC.off },
-      ];
-      checkRegions(sname, regions, fixed, limit);
+      const info = oneBuffer(buf, p, 'info_buf_offset', 'info_buflen', QC.off, QC.len, sname, fixed, limit);
       const msg = {
         type,
         req_id: rd32(buf, p),
         status: rd32(buf, p + QC.status),
-        info_buf_offset: iOff,
-        info_buf: iLen ? buf.slice(p + iOff, p + iOff + iLen) : new Uint8Array(0),
+        info_buf_offset: info.offset,
+        info_buf: info.bytes,
       } as RndisQueryComplete | RndisSetExComplete;
-      return padded(msg, msgLen, contentEnd(fixed, regions));
+      return padded(msg, msgLen, info.end);
     }
     case 'INDICATE': {
-      const sLen = rd32(buf, p + IND.len);
-      const sOff = rd32(buf, p + IND.off);
-      const regions: Region[] = [
-        { offsetField: 'status_buf_offset', lengthField: 'status_buflen', offset: sOff, length: sLen, at: p + IND.off },
-      ];
-      checkRegions(sname, regions, fixed, limit);
+      const st = oneBuffer(buf, p, 'status_buf_offset', 'status_buflen', IND.off, IND.len, sname, fixed, limit);
       const msg: RndisIndicateStatus = {
         type,
         status: rd32(buf, p + IND.status),
-        status_buf_offset: sOff,
-        status_buf: sLen ? buf.slice(p + sOff, p + sOff + sLen) : new Uint8Array(0),
+        status_buf_offset: st.offset,
+        status_buf: st.bytes,
       };
-      return padded(msg, msgLen, contentEnd(fixed, regions));
+      return padded(msg, msgLen, st.end);
     }
   }
+}
+
+/**
+ * Reads the one variable buffer of a QUERY/SET/SET_EX, QUERY_C/SET_EX_C or INDICATE body (offset
+ * and length fields at body offsets `offAt`/`lenAt`), checked by the region rules: its offset as
+ * read, a copy of its bytes, and where the body's content ends.
+ */
+function oneBuffer(
+  buf: Uint8Array,
+  p: number,
+  offsetField: string,
+  lengthField: string,
+  offAt: number,
+  lenAt: number,
+  sname: string,
+  fixed: number,
+  limit: number,
+): { offset: number; bytes: Uint8Array; end: number } {
+  const length = rd32(buf, p + lenAt);
+  const offset = rd32(buf, p + offAt);
+  const regions: Region[] = [{ offsetField, lengthField, offset, length, at: p + offAt }];
+  checkRegions(sname, regions, fixed, limit);
+  return { offset, bytes: regionBytes(buf, p + offset, length), end: contentEnd(fixed, regions) };
 }
 
 /** One message of a batch decoded by {@link decodeRndisSequence}. */
@@ -1112,7 +1113,7 @@ export function encodeRndis(msg: RndisMessage, buf?: Uint8Array, offset = 0): Ui
   // Validate every scalar before touching the caller's buffer.
   const m = msg as unknown as Record<string, unknown>;
   const p = offset + RNDIS_HEADER_SIZE;
-  const scalars = scalarFields(msg);
+  const scalars = scalarFields(msg.type);
   const sname = msg.type === 'UNKNOWN' ? 'rndis_message' : STRUCT_NAME[msg.type];
   for (const [name] of scalars) needU32(sname, name, m[name]);
   if (buf !== undefined) out.fill(0, offset, offset + pl.total);
@@ -1132,9 +1133,12 @@ export function encodeRndis(msg: RndisMessage, buf?: Uint8Array, offset = 0): Ui
   return out;
 }
 
-/** The plain u32 fields of each type with their body offsets (regions are written separately). */
-function scalarFields(msg: RndisMessage): readonly (readonly [string, number])[] {
-  switch (msg.type) {
+/**
+ * The plain u32 fields of each type with their body offsets, in value order (regions are handled
+ * separately); the encoder writes them and the decoder reads the all-scalar bodies with them.
+ */
+function scalarFields(type: RndisMessageType): readonly (readonly [string, number])[] {
+  switch (type) {
     case 'PACKET':
       return PACKET_SCALARS;
     case 'INIT':

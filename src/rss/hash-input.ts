@@ -123,12 +123,38 @@ function putU16(buf: Uint8Array, at: number, v: number): void {
   buf[at + 1] = v & 0xff;
 }
 
+/**
+ * Writes a hash input for one address family (`length` bytes per address) at `offset`: source
+ * address, destination address, then — `withPorts` — source port and destination port. Ports are
+ * checked first, then the room, then each address.
+ */
+function hashInput(
+  length: 4 | 16,
+  src: IpAddressInput,
+  dst: IpAddressInput,
+  withPorts: boolean,
+  sport: number,
+  dport: number,
+  out: Uint8Array | undefined,
+  offset: number,
+): Uint8Array {
+  if (withPorts) {
+    checkPort(sport, 'sport');
+    checkPort(dport, 'dport');
+  }
+  const buf = target(out, offset, 2 * length + (withPorts ? 4 : 0));
+  buf.set(familyBytes(src, length, 'src'), offset);
+  buf.set(familyBytes(dst, length, 'dst'), offset + length);
+  if (withPorts) {
+    putU16(buf, offset + 2 * length, sport);
+    putU16(buf, offset + 2 * length + 2, dport);
+  }
+  return buf;
+}
+
 /** IPv4-only hash input (8 bytes): source address, destination address. */
 export function ipv4HashInput(src: IpAddressInput, dst: IpAddressInput, out?: Uint8Array, offset = 0): Uint8Array {
-  const buf = target(out, offset, IPV4_HASH_INPUT_LENGTH);
-  buf.set(familyBytes(src, 4, 'src'), offset);
-  buf.set(familyBytes(dst, 4, 'dst'), offset + 4);
-  return buf;
+  return hashInput(4, src, dst, false, 0, 0, out, offset);
 }
 
 /** IPv4 with TCP/UDP hash input (12 bytes): source address, destination address, source port, destination port. */
@@ -140,22 +166,12 @@ export function ipv4PortsHashInput(
   out?: Uint8Array,
   offset = 0,
 ): Uint8Array {
-  checkPort(sport, 'sport');
-  checkPort(dport, 'dport');
-  const buf = target(out, offset, IPV4_PORTS_HASH_INPUT_LENGTH);
-  buf.set(familyBytes(src, 4, 'src'), offset);
-  buf.set(familyBytes(dst, 4, 'dst'), offset + 4);
-  putU16(buf, offset + 8, sport);
-  putU16(buf, offset + 10, dport);
-  return buf;
+  return hashInput(4, src, dst, true, sport, dport, out, offset);
 }
 
 /** IPv6-only hash input (32 bytes): source address, destination address. */
 export function ipv6HashInput(src: IpAddressInput, dst: IpAddressInput, out?: Uint8Array, offset = 0): Uint8Array {
-  const buf = target(out, offset, IPV6_HASH_INPUT_LENGTH);
-  buf.set(familyBytes(src, 16, 'src'), offset);
-  buf.set(familyBytes(dst, 16, 'dst'), offset + 16);
-  return buf;
+  return hashInput(16, src, dst, false, 0, 0, out, offset);
 }
 
 /** IPv6 with TCP/UDP hash input (36 bytes): source address, destination address, source port, destination port. */
@@ -167,14 +183,7 @@ export function ipv6PortsHashInput(
   out?: Uint8Array,
   offset = 0,
 ): Uint8Array {
-  checkPort(sport, 'sport');
-  checkPort(dport, 'dport');
-  const buf = target(out, offset, IPV6_PORTS_HASH_INPUT_LENGTH);
-  buf.set(familyBytes(src, 16, 'src'), offset);
-  buf.set(familyBytes(dst, 16, 'dst'), offset + 16);
-  putU16(buf, offset + 32, sport);
-  putU16(buf, offset + 34, dport);
-  return buf;
+  return hashInput(16, src, dst, true, sport, dport, out, offset);
 }
 
 /** Transport protocol of a flow: a name or an IP protocol number. */

@@ -58,36 +58,54 @@ export interface NetvscState {
 }
 
 /**
- * netvsc as Linux 6.1.192 hv_netvsc reports and changes channels (nvsp-rndis-netvsc.md §5.1/§5.2):
- * combined only; set refuses count 0 or rx/tx/other, ENODEV while detached, EINVAL below NVSP 5 or
- * above max_chn; otherwise the host grants all and num_chn becomes the count.
+ * A netvsc-shaped device (combined channels only): `set_channels` records the request, then `set`
+ * applies the generation's rules; `reportDetached` says whether `get_channels` still reports
+ * max/count while the device is detached (2015) or all zeros (6.1).
  */
-export function netvsc(name: string, ifindex: number, init: Partial<NetvscState> & { maxChn: number; numChn: number }): FakeDevice & { state: NetvscState } {
-  const state: NetvscState = { nvspVersion: 0x60001, cpus: 64, ...init };
+function netvscDevice(
+  name: string,
+  ifindex: number,
+  state: NetvscState,
+  reportDetached: boolean,
+  set: (dev: FakeDevice, ch: EthtoolChannels) => 0 | Errno,
+): FakeDevice & { state: NetvscState } {
   const dev = {
     name,
     ifindex,
     present: true,
     state,
     setCalls: [] as EthtoolChannels[],
-    getChannels: (): EthtoolChannels => (dev.present ? { ...zeroChannels(), max_combined: state.maxChn, combined_count: state.numChn } : zeroChannels()),
+    getChannels: (): EthtoolChannels =>
+      dev.present || reportDetached ? { ...zeroChannels(), max_combined: state.maxChn, combined_count: state.numChn } : zeroChannels(),
     setChannels(ch: EthtoolChannels): 0 | Errno {
       dev.setCalls.push({ ...ch });
-      const count = ch.combined_count;
-      if (count === 0 || ch.rx_count !== 0 || ch.tx_count !== 0 || ch.other_count !== 0) return 'EINVAL';
-      if (!dev.present) return 'ENODEV';
-      if (state.nvspVersion < 0x50000) return 'EINVAL';
-      if (count > state.maxChn) return 'EINVAL';
-      if (state.failNext) {
-        const e = state.failNext;
-        delete state.failNext;
-        return e;
-      }
-      state.numChn = count;
-      return 0;
+      return set(dev, ch);
     },
   };
   return dev;
+}
+
+/**
+ * netvsc as Linux 6.1.192 hv_netvsc reports and changes channels (nvsp-rndis-netvsc.md §5.1/§5.2):
+ * combined only; set refuses count 0 or rx/tx/other, ENODEV while detached, EINVAL below NVSP 5 or
+ * above max_chn; otherwise the host grants all and num_chn becomes the count.
+ */
+export function netvsc(name: string, ifindex: number, init: Partial<NetvscState> & { maxChn: number; numChn: number }): FakeDevice & { state: NetvscState } {
+  const state: NetvscState = { nvspVersion: 0x60001, cpus: 64, ...init };
+  return netvscDevice(name, ifindex, state, false, (dev, ch) => {
+    const count = ch.combined_count;
+    if (count === 0 || ch.rx_count !== 0 || ch.tx_count !== 0 || ch.other_count !== 0) return 'EINVAL';
+    if (!dev.present) return 'ENODEV';
+    if (state.nvspVersion < 0x50000) return 'EINVAL';
+    if (count > state.maxChn) return 'EINVAL';
+    if (state.failNext) {
+      const e = state.failNext;
+      delete state.failNext;
+      return e;
+    }
+    state.numChn = count;
+    return 0;
+  });
 }
 
 /**
@@ -96,23 +114,13 @@ export function netvsc(name: string, ifindex: number, init: Partial<NetvscState>
  */
 export function netvsc2015(name: string, ifindex: number, init: Partial<NetvscState> & { maxChn: number; numChn: number }): FakeDevice & { state: NetvscState } {
   const state: NetvscState = { nvspVersion: 0x50000, cpus: 64, ...init };
-  const dev = {
-    name,
-    ifindex,
-    present: true,
-    state,
-    setCalls: [] as EthtoolChannels[],
-    getChannels: (): EthtoolChannels => ({ ...zeroChannels(), max_combined: state.maxChn, combined_count: state.numChn }),
-    setChannels(ch: EthtoolChannels): 0 | Errno {
-      dev.setCalls.push({ ...ch });
-      if (!dev.present) return 'ENODEV';
-      if (state.nvspVersion < 0x50000) return 'EINVAL';
-      if (ch.rx_count || ch.tx_count || ch.other_count || ch.combined_count < 1) return 'EINVAL';
-      state.numChn = Math.min(ch.combined_count, Math.min(state.maxChn, state.cpus));
-      return 0;
-    },
-  };
-  return dev;
+  return netvscDevice(name, ifindex, state, true, (dev, ch) => {
+    if (!dev.present) return 'ENODEV';
+    if (state.nvspVersion < 0x50000) return 'EINVAL';
+    if (ch.rx_count || ch.tx_count || ch.other_count || ch.combined_count < 1) return 'EINVAL';
+    state.numChn = Math.min(ch.combined_count, Math.min(state.maxChn, state.cpus));
+    return 0;
+  });
 }
 
 /** The namespace of the captures: lo 1, veth peer0 2 (4/4 of 4/4), veth eth0 3 (max 4/4), tap0 4 (combined 0 of 256). */

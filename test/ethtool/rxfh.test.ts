@@ -4,54 +4,28 @@
  * driver's checks, the RSS SET pair on the wire, the host applying it, IFF_RXFH_CONFIGURED, and the
  * rules tying the table to `-L`.
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createVm, type Vm } from '../../src/session/vm.js';
+import { createVm } from '../../src/session/vm.js';
 import { runEthtool, scanHex2 } from '../../src/ethtool/index.js';
+import { replayCase, sessionCases, type SessionCase } from './session-cases.js';
 
-interface Case {
-  name: string;
-  vcpus: number;
-  commands: string[];
-  stdout: string;
-  stderr: string;
-  status: number;
-}
-const fixture = JSON.parse(readFileSync(new URL('../../fixtures/ethtool/rxfh-6.1.json', import.meta.url), 'utf8')) as { cases: Case[] };
 const RSS_SET = 'RNDIS_MSG_SET OID_GEN_RECEIVE_SCALE_PARAMETERS';
 const MS_KEY = '6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c6a42b73bbeac01fa';
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
-function runAll(vm: Vm, commands: string[]) {
-  let last = vm.ethtool(commands[0]!);
-  for (const c of commands.slice(1)) {
-    expect({ c, status: last.status, stderr: last.stderr }).toEqual({ c, status: 0, stderr: '' });
-    last = vm.ethtool(c);
-  }
-  return last;
-}
-
 describe('ethtool 6.1 -x/-X output, byte for byte (fixtures/ethtool/rxfh-6.1.json)', () => {
   for (const style of ['netlink', 'ioctl'] as const) {
-    for (const c of fixture.cases) {
-      it(`${style}: ${c.name}`, () => {
-        const vm = createVm({ vcpus: c.vcpus, host: { queues: 64 }, ethtool: style });
-        const r = runAll(vm, c.commands);
-        expect({ stdout: r.stdout, stderr: r.stderr, status: r.status }).toEqual({ stdout: c.stdout, stderr: c.stderr, status: c.status });
-      });
+    for (const c of sessionCases('rxfh-6.1.json')) {
+      it(`${style}: ${c.name}`, () => replayCase(createVm({ vcpus: c.vcpus, host: { queues: 64 }, ethtool: style }), c));
     }
   }
 });
 
-const legacy = JSON.parse(readFileSync(new URL('../../fixtures/ethtool/rxfh-4.2.json', import.meta.url), 'utf8')) as { cases: (Case & { profile: 'linux-6.1' | 'linux-4.2' })[] };
+const legacy = sessionCases<SessionCase & { profile: 'linux-6.1' | 'linux-4.2' }>('rxfh-4.2.json');
 
 describe('ethtool 4.2 -x/-X/-S (fixtures/ethtool/rxfh-4.2.json)', () => {
-  for (const c of legacy.cases) {
-    it(c.name, () => {
-      const vm = createVm({ vcpus: c.vcpus, host: { queues: 64 }, profile: c.profile, ethtool: 'legacy' });
-      const r = runAll(vm, c.commands);
-      expect({ stdout: r.stdout, stderr: r.stderr, status: r.status }).toEqual({ stdout: c.stdout, stderr: c.stderr, status: c.status });
-    });
+  for (const c of legacy) {
+    it(c.name, () => replayCase(createVm({ vcpus: c.vcpus, host: { queues: 64 }, profile: c.profile, ethtool: 'legacy' }), c));
   }
 });
 

@@ -3,19 +3,9 @@
  * exact ethtool 6.1 text (fixtures/ethtool/stats-6.1.json, rendered independently from the C
  * sources), with values counted from what crossed the simulated rings.
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createVm } from '../../src/session/vm.js';
-
-interface Case {
-  name: string;
-  vcpus: number;
-  commands: string[];
-  stdout: string;
-  stderr: string;
-  status: number;
-}
-const fixture = JSON.parse(readFileSync(new URL('../../fixtures/ethtool/stats-6.1.json', import.meta.url), 'utf8')) as { cases: Case[] };
+import { replayCase, sessionCases } from './session-cases.js';
 
 /** `name: value` pairs of a `NIC statistics:` listing. */
 function parse(stdout: string): Map<string, bigint> {
@@ -32,16 +22,8 @@ function parse(stdout: string): Map<string, bigint> {
 
 describe('ethtool 6.1 -S, byte for byte (fixtures/ethtool/stats-6.1.json)', () => {
   for (const style of ['netlink', 'ioctl'] as const) {
-    for (const c of fixture.cases) {
-      it(`${style}: ${c.name}`, () => {
-        const vm = createVm({ vcpus: c.vcpus, host: { queues: 64 }, ethtool: style });
-        let r = vm.ethtool(c.commands[0]!);
-        for (const cmd of c.commands.slice(1)) {
-          expect(r.status).toBe(0);
-          r = vm.ethtool(cmd);
-        }
-        expect({ stdout: r.stdout, stderr: r.stderr, status: r.status }).toEqual({ stdout: c.stdout, stderr: c.stderr, status: c.status });
-      });
+    for (const c of sessionCases('stats-6.1.json')) {
+      it(`${style}: ${c.name}`, () => replayCase(createVm({ vcpus: c.vcpus, host: { queues: 64 }, ethtool: style }), c));
     }
   }
 });

@@ -8,22 +8,12 @@
  * the table below maps each path to our message tag and to who sends it.
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import { decodeNvsp, encodeNvsp, NVSP_MESSAGE_TYPE, recv_comp_msg, type NvspMessage, type NvspSender } from '../../src/protocol/nvsp.js';
+import { goldenVectors, hex, type GoldenVector } from './golden-vectors.js';
 
-interface Vector {
-  name: string;
-  struct: string;
-  rule: string;
-  source: string;
-  value: Record<string, any>;
-  hex: string;
-}
-const file = JSON.parse(readFileSync(new URL('../../fixtures/golden/nvsp-rndis.json', import.meta.url), 'utf8')) as { vectors: Vector[] };
-const vectors = file.vectors.filter((v) => v.struct === 'nvsp_message' || v.struct === 'recv_comp_msg');
+const vectors = goldenVectors('nvsp_message', 'recv_comp_msg');
 
 const unhex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 /** Kernel union path → our tag and the sender. */
 const PATHS: Record<string, [NvspMessage['type'], NvspSender]> = {
@@ -58,7 +48,7 @@ function bigints(x: any): any {
 }
 
 /** The vector as one of our messages, with its sender. */
-function asMessage(v: Vector): { msg: NvspMessage; from: NvspSender } {
+function asMessage(v: GoldenVector): { msg: NvspMessage; from: NvspSender } {
   if (v.struct === 'recv_comp_msg') {
     return { msg: { type: 'SEND_RNDIS_PKT_COMPLETE', status: v.value.status }, from: 'guest' };
   }

@@ -30,17 +30,7 @@ import {
   selectHashInput,
   type Flow,
 } from '../../src/rss/index.js';
-import { isProtocolError } from '../../src/wire/errors.js';
-
-function errorCode(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (isProtocolError(e)) return e.code;
-    throw e;
-  }
-  return 'no error';
-}
+import { errorCodeOf } from '../helpers.js';
 
 const hex = (b: Uint8Array) => Array.from(b, (v) => v.toString(16).padStart(2, '0')).join('');
 
@@ -76,7 +66,7 @@ describe('IPv4 text', () => {
   });
   it.each(['', '1.2.3', '1.2.3.4.5', '256.0.0.1', '01.2.3.4', '1.2.3.-4', ' 1.2.3.4', '1.2.3.4 ', 'a.b.c.d', '1..3.4'])(
     'rejects %j',
-    (text) => expect(errorCode(() => parseIPv4(text))).toBe('BAD_VALUE'),
+    (text) => expect(errorCodeOf(() => parseIPv4(text))).toBe('BAD_VALUE'),
   );
   it('round-trips every address', () => {
     fc.assert(
@@ -125,7 +115,7 @@ describe('IPv6 text', () => {
     '::1.2.3',
     'fe80::1%eth0',
     '[::1]',
-  ])('rejects %j', (text) => expect(errorCode(() => parseIPv6(text))).toBe('BAD_VALUE'));
+  ])('rejects %j', (text) => expect(errorCodeOf(() => parseIPv6(text))).toBe('BAD_VALUE'));
 
   /** Formats 16 bytes as IPv6 text, compressing the longest zero run (or none) with "::". */
   function format6(b: Uint8Array, compress: boolean): string {
@@ -172,8 +162,8 @@ describe('IPv6 text', () => {
     expect(ipAddressBytes('::1')).toHaveLength(16);
     const raw = new Uint8Array(16);
     expect(ipAddressBytes(raw)).toBe(raw);
-    expect(errorCode(() => ipAddressBytes(new Uint8Array(5)))).toBe('BAD_LENGTH');
-    expect(errorCode(() => ipAddressBytes('10.0.0'))).toBe('BAD_VALUE');
+    expect(errorCodeOf(() => ipAddressBytes(new Uint8Array(5)))).toBe('BAD_LENGTH');
+    expect(errorCodeOf(() => ipAddressBytes('10.0.0'))).toBe('BAD_VALUE');
   });
 });
 
@@ -194,13 +184,13 @@ describe('hash input builders', () => {
     expect(hex(out)).toBe('eeeeeeee' + '0a000001' + '0a000002' + '0001ffff' + 'eeeeeeee');
   });
   it('rejects bad ports, wrong families and short buffers', () => {
-    expect(errorCode(() => ipv4PortsHashInput('1.1.1.1', '2.2.2.2', 65536, 0))).toBe('FIELD_RANGE');
-    expect(errorCode(() => ipv4PortsHashInput('1.1.1.1', '2.2.2.2', 0, -1))).toBe('FIELD_RANGE');
-    expect(errorCode(() => ipv6PortsHashInput('::1', '::2', 1.5, 0))).toBe('FIELD_RANGE');
-    expect(errorCode(() => ipv4HashInput('::1', '2.2.2.2'))).toBe('BAD_VALUE');
-    expect(errorCode(() => ipv6HashInput('::1', '2.2.2.2'))).toBe('BAD_VALUE');
-    expect(errorCode(() => ipv4HashInput('1.1.1.1', '2.2.2.2', new Uint8Array(10), 3))).toBe('SHORT_BUFFER');
-    expect(errorCode(() => ipv6PortsHashInput('::1', '::2', 1, 2, new Uint8Array(35)))).toBe('SHORT_BUFFER');
+    expect(errorCodeOf(() => ipv4PortsHashInput('1.1.1.1', '2.2.2.2', 65536, 0))).toBe('FIELD_RANGE');
+    expect(errorCodeOf(() => ipv4PortsHashInput('1.1.1.1', '2.2.2.2', 0, -1))).toBe('FIELD_RANGE');
+    expect(errorCodeOf(() => ipv6PortsHashInput('::1', '::2', 1.5, 0))).toBe('FIELD_RANGE');
+    expect(errorCodeOf(() => ipv4HashInput('::1', '2.2.2.2'))).toBe('BAD_VALUE');
+    expect(errorCodeOf(() => ipv6HashInput('::1', '2.2.2.2'))).toBe('BAD_VALUE');
+    expect(errorCodeOf(() => ipv4HashInput('1.1.1.1', '2.2.2.2', new Uint8Array(10), 3))).toBe('SHORT_BUFFER');
+    expect(errorCodeOf(() => ipv6PortsHashInput('::1', '::2', 1, 2, new Uint8Array(35)))).toBe('SHORT_BUFFER');
   });
 });
 
@@ -249,13 +239,13 @@ describe('hash type selection (Microsoft "RSS Hashing Types")', () => {
     expect(sel({ ...v4, proto: 'tcp' }, (NETVSC_HASH_INFO & ~0xff) | 2)).toBeNull();
   });
   it('rejects mixed families, TCP without ports, and bad protocol numbers', () => {
-    expect(errorCode(() => selectHashInput({ src: '1.1.1.1', dst: '::1', proto: 1 }, NETVSC_HASH_INFO))).toBe(
+    expect(errorCodeOf(() => selectHashInput({ src: '1.1.1.1', dst: '::1', proto: 1 }, NETVSC_HASH_INFO))).toBe(
       'BAD_VALUE',
     );
-    expect(errorCode(() => selectHashInput({ src: '1.1.1.1', dst: '2.2.2.2', proto: 'tcp' }, NETVSC_HASH_INFO))).toBe(
+    expect(errorCodeOf(() => selectHashInput({ src: '1.1.1.1', dst: '2.2.2.2', proto: 'tcp' }, NETVSC_HASH_INFO))).toBe(
       'BAD_VALUE',
     );
-    expect(errorCode(() => selectHashInput({ ...v4, proto: 256 }, NETVSC_HASH_INFO))).toBe('FIELD_RANGE');
+    expect(errorCodeOf(() => selectHashInput({ ...v4, proto: 256 }, NETVSC_HASH_INFO))).toBe('FIELD_RANGE');
   });
 
   it('the hash of the chosen input is what rssHashFlow reports, for any flow and hash info', () => {

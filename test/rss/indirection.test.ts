@@ -20,17 +20,7 @@ import {
   selectQueue,
   selectSendQueue,
 } from '../../src/rss/index.js';
-import { isProtocolError } from '../../src/wire/errors.js';
-
-function errorCode(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (isProtocolError(e)) return e.code;
-    throw e;
-  }
-  return 'no error';
-}
+import { errorCodeOf } from '../helpers.js';
 
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const channels = fc.integer({ min: 1, max: 64 });
@@ -57,9 +47,9 @@ describe('Linux netvsc tables', () => {
   });
 
   it('rejects zero channels and empty tables', () => {
-    expect(errorCode(() => defaultIndirectionTable(0))).toBe('BAD_VALUE');
-    expect(errorCode(() => defaultIndirectionTable(4, 0))).toBe('BAD_VALUE');
-    expect(errorCode(() => ethtoolRxfhIndirDefault(1, 0))).toBe('BAD_VALUE');
+    expect(errorCodeOf(() => defaultIndirectionTable(0))).toBe('BAD_VALUE');
+    expect(errorCodeOf(() => defaultIndirectionTable(4, 0))).toBe('BAD_VALUE');
+    expect(errorCodeOf(() => ethtoolRxfhIndirDefault(1, 0))).toBe('BAD_VALUE');
   });
 
   it('send table: 16 entries i mod num_chn; tx queue = table[hash & 15]', () => {
@@ -71,7 +61,7 @@ describe('Linux netvsc tables', () => {
         expect(selectSendQueue(hash, st)).toBeLessThan(n);
       }),
     );
-    expect(errorCode(() => selectSendQueue(0, new Uint32Array(8)))).toBe('BAD_LENGTH');
+    expect(errorCodeOf(() => selectSendQueue(0, new Uint32Array(8)))).toBe('BAD_LENGTH');
   });
 });
 
@@ -107,9 +97,9 @@ describe('hash → entry → queue', () => {
   });
 
   it('rejects an empty table', () => {
-    expect(errorCode(() => indirectionIndex(5, 0))).toBe('BAD_VALUE');
-    expect(errorCode(() => selectQueue(5, []))).toBe('BAD_VALUE');
-    expect(errorCode(() => indirectionIndex(5, 2.5))).toBe('BAD_VALUE');
+    expect(errorCodeOf(() => indirectionIndex(5, 0))).toBe('BAD_VALUE');
+    expect(errorCodeOf(() => selectQueue(5, []))).toBe('BAD_VALUE');
+    expect(errorCodeOf(() => indirectionIndex(5, 2.5))).toBe('BAD_VALUE');
   });
 
   it('selectQueue = table[hash mod size] for any table', () => {
@@ -165,8 +155,8 @@ describe('host table expansion (openvmm)', () => {
     );
   });
   it('rejects empty inputs', () => {
-    expect(errorCode(() => expandIndirectionTable([], 128))).toBe('BAD_VALUE');
-    expect(errorCode(() => expandIndirectionTable([0], 0))).toBe('BAD_VALUE');
+    expect(errorCodeOf(() => expandIndirectionTable([], 128))).toBe('BAD_VALUE');
+    expect(errorCodeOf(() => expandIndirectionTable([0], 0))).toBe('BAD_VALUE');
   });
 });
 

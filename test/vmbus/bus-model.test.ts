@@ -76,20 +76,26 @@ function check(m: Model, r: Real): void {
 
 type Cmd = fc.Command<Model, Real>;
 
-class AddPrimary implements Cmd {
-  constructor(readonly instance: number) {}
+/** The host offers primary `instance` (index 0) or one of its subchannels, unless that channel exists. */
+class AddChannel implements Cmd {
+  constructor(
+    readonly instance: number,
+    readonly index: number,
+  ) {}
   check(m: Readonly<Model>) {
-    return !m.channels.some((c) => c.instance === this.instance);
+    if (this.index === 0) return !m.channels.some((c) => c.instance === this.instance);
+    const p = m.channels.find((c) => c.instance === this.instance && c.index === 0);
+    return !!p && !p.rescinded && !m.channels.some((c) => c.instance === this.instance && c.index === this.index);
   }
   run(m: Model, r: Real) {
-    const mc: ModelChannel = { instance: this.instance, index: 0, opened: false, rescinded: false, sentToHost: [], sentToGuest: [] };
+    const mc: ModelChannel = { instance: this.instance, index: this.index, opened: false, rescinded: false, sentToHost: [], sentToGuest: [] };
     m.channels.push(mc);
-    r.hostOf.set(mc, addHost(r, this.instance, 0));
+    r.hostOf.set(mc, addHost(r, this.instance, this.index));
     settle(r);
     check(m, r);
   }
   toString() {
-    return `AddPrimary(${this.instance})`;
+    return this.index === 0 ? `AddPrimary(${this.instance})` : `AddSubchannel(${this.instance}, ${this.index})`;
   }
 }
 
@@ -106,39 +112,39 @@ function addHost(r: Real, instance: number, index: number): HostChannel {
   );
 }
 
-class AddSubchannel implements Cmd {
-  constructor(
-    readonly instance: number,
-    readonly index: number,
-  ) {}
-  check(m: Readonly<Model>) {
-    const p = m.channels.find((c) => c.instance === this.instance && c.index === 0);
-    return !!p && !p.rescinded && !m.channels.some((c) => c.instance === this.instance && c.index === this.index);
-  }
-  run(m: Model, r: Real) {
-    const mc: ModelChannel = { instance: this.instance, index: this.index, opened: false, rescinded: false, sentToHost: [], sentToGuest: [] };
-    m.channels.push(mc);
-    r.hostOf.set(mc, addHost(r, this.instance, this.index));
-    settle(r);
-    check(m, r);
-  }
-  toString() {
-    return `AddSubchannel(${this.instance}, ${this.index})`;
-  }
-}
-
 function pick(m: Readonly<Model>, i: number, pred: (c: ModelChannel) => boolean): ModelChannel | undefined {
   const xs = m.channels.filter(pred);
   return xs.length ? xs[i % xs.length] : undefined;
 }
 
-class Open implements Cmd {
+/**
+ * A command on the `which`-th (modulo their number) model channel it `appliesTo`; it does not run
+ * when there is none. `act` leaves the bus settled; then guest, host and memory are checked
+ * against the model.
+ */
+abstract class ChannelCmd implements Cmd {
   constructor(readonly which: number) {}
+  protected abstract readonly label: string;
+  protected abstract appliesTo(c: ModelChannel): boolean;
+  protected abstract act(c: ModelChannel, m: Model, r: Real): void;
   check(m: Readonly<Model>) {
-    return !!pick(m, this.which, (c) => !c.opened && !c.rescinded);
+    return !!pick(m, this.which, (c) => this.appliesTo(c));
   }
   run(m: Model, r: Real) {
-    const c = pick(m, this.which, (x) => !x.opened && !x.rescinded)!;
+    this.act(pick(m, this.which, (c) => this.appliesTo(c))!, m, r);
+    check(m, r);
+  }
+  toString() {
+    return `${this.label}(${this.which})`;
+  }
+}
+
+class Open extends ChannelCmd {
+  protected readonly label = 'Open';
+  protected appliesTo(c: ModelChannel) {
+    return !c.opened && !c.rescinded;
+  }
+  protected act(c: ModelChannel, m: Model, r: Real) {
     const g = guestOf(r, c)!;
     const inbox: number[] = [];
     r.guestInbox.set(g, inbox);
@@ -158,10 +164,6 @@ class Open implements Cmd {
     c.sentToGuest = [];
     c.sentToHost = [];
     r.hostInbox.set(r.hostOf.get(c)!, []);
-    check(m, r);
-  }
-  toString() {
-    return `Open(${this.which})`;
   }
 }
 
@@ -171,31 +173,25 @@ function closePrimaryInModel(m: Model, instance: number): void {
   m.channels = m.channels.filter((c) => !(c.instance === instance && c.index !== 0 && c.rescinded));
 }
 
-class Close implements Cmd {
-  constructor(readonly which: number) {}
-  check(m: Readonly<Model>) {
-    return !!pick(m, this.which, (c) => c.index === 0 && c.opened && !c.rescinded);
+class Close extends ChannelCmd {
+  protected readonly label = 'Close';
+  protected appliesTo(c: ModelChannel) {
+    return c.index === 0 && c.opened && !c.rescinded;
   }
-  run(m: Model, r: Real) {
-    const c = pick(m, this.which, (x) => x.index === 0 && x.opened && !x.rescinded)!;
+  protected act(c: ModelChannel, m: Model, r: Real) {
     const done = r.bus.guest.close(guestOf(r, c)!);
     settle(r);
     expect(done.value).toEqual({ ok: true, value: undefined });
     closePrimaryInModel(m, c.instance);
-    check(m, r);
-  }
-  toString() {
-    return `Close(${this.which})`;
   }
 }
 
-class Rescind implements Cmd {
-  constructor(readonly which: number) {}
-  check(m: Readonly<Model>) {
-    return !!pick(m, this.which, (c) => !c.rescinded);
+class Rescind extends ChannelCmd {
+  protected readonly label = 'Rescind';
+  protected appliesTo(c: ModelChannel) {
+    return !c.rescinded;
   }
-  run(m: Model, r: Real) {
-    const c = pick(m, this.which, (x) => !x.rescinded)!;
+  protected act(c: ModelChannel, m: Model, r: Real) {
     expect(r.bus.host.rescind(r.hostOf.get(c)!)).toBe('OK');
     settle(r);
     if (c.index === 0) {
@@ -206,69 +202,61 @@ class Rescind implements Cmd {
     } else {
       m.channels = m.channels.filter((x) => x !== c);
     }
-    check(m, r);
-  }
-  toString() {
-    return `Rescind(${this.which})`;
   }
 }
 
-class GuestSends implements Cmd {
-  constructor(readonly which: number) {}
-  check(m: Readonly<Model>) {
-    return !!pick(m, this.which, (c) => c.opened && !c.rescinded);
+/** One in-band packet carrying one sequence byte, from the guest or from the host. */
+class Sends extends ChannelCmd {
+  protected readonly label: string;
+  constructor(
+    readonly from: 'guest' | 'host',
+    which: number,
+  ) {
+    super(which);
+    this.label = from === 'guest' ? 'GuestSends' : 'HostSends';
   }
-  run(m: Model, r: Real) {
-    const c = pick(m, this.which, (x) => x.opened && !x.rescinded)!;
+  protected appliesTo(c: ModelChannel) {
+    return c.opened && !c.rescinded;
+  }
+  protected act(c: ModelChannel, _m: Model, r: Real) {
     const v = r.seq++ & 0xff;
-    const res = guestOf(r, c)!.sendPacket({ kind: 'inband', flags: 0, trans_id: 0n, payload: new Uint8Array([v]) }, BigInt(v));
-    if (res.ok) c.sentToHost.push(v);
-    else expect(res.error).toBe('EAGAIN');
+    const packet = { kind: 'inband', flags: 0, trans_id: 0n, payload: new Uint8Array([v]) } as const;
+    if (this.from === 'guest') {
+      const res = guestOf(r, c)!.sendPacket(packet, BigInt(v));
+      if (res.ok) c.sentToHost.push(v);
+      else expect(res.error).toBe('EAGAIN');
+    } else {
+      const res = r.hostOf.get(c)!.send(packet);
+      if (res.ok) c.sentToGuest.push(v);
+    }
     settle(r);
-    check(m, r);
-  }
-  toString() {
-    return `GuestSends(${this.which})`;
-  }
-}
-
-class HostSends implements Cmd {
-  constructor(readonly which: number) {}
-  check(m: Readonly<Model>) {
-    return !!pick(m, this.which, (c) => c.opened && !c.rescinded);
-  }
-  run(m: Model, r: Real) {
-    const c = pick(m, this.which, (x) => x.opened && !x.rescinded)!;
-    const v = r.seq++ & 0xff;
-    const res = r.hostOf.get(c)!.send({ kind: 'inband', flags: 0, trans_id: 0n, payload: new Uint8Array([v]) });
-    if (res.ok) c.sentToGuest.push(v);
-    settle(r);
-    check(m, r);
-  }
-  toString() {
-    return `HostSends(${this.which})`;
   }
 }
 
 const commands = [
-  fc.integer({ min: 0, max: 2 }).map((i) => new AddPrimary(i)),
-  fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 1, max: 3 })).map(([i, k]) => new AddSubchannel(i, k)),
+  fc.integer({ min: 0, max: 2 }).map((i) => new AddChannel(i, 0)),
+  fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 1, max: 3 })).map(([i, k]) => new AddChannel(i, k)),
   fc.nat(20).map((i) => new Open(i)),
   fc.nat(20).map((i) => new Close(i)),
   fc.nat(20).map((i) => new Rescind(i)),
-  fc.nat(20).map((i) => new GuestSends(i)),
-  fc.nat(20).map((i) => new HostSends(i)),
+  fc.nat(20).map((i) => new Sends('guest', i)),
+  fc.nat(20).map((i) => new Sends('host', i)),
 ];
+
+/** A bus whose guest has netvsc's driver shape (nothing opened at probe; removal closes the primary), connected. */
+function nicBus(seed: number): Bus {
+  const bus = createBus({ seed });
+  bus.guest.registerDriver({ name: 'hv_netvsc', ifType: HV_NIC_GUID, probe: () => undefined, remove: (ch, g) => g.close(ch) });
+  bus.guest.connect();
+  bus.run();
+  return bus;
+}
 
 describe('model-based: offers, opens, closes, rescinds in any order', () => {
   it('guest, host and memory always agree with the model', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 1000 }), fc.commands(commands, { maxCommands: 60, size: 'large' }), (seed, cmds) => {
-        const bus = createBus({ seed });
-        // netvsc's shape: nothing opened at probe; the device's removal closes the primary
-        bus.guest.registerDriver({ name: 'hv_netvsc', ifType: HV_NIC_GUID, probe: () => undefined, remove: (ch, g) => g.close(ch) });
-        bus.guest.connect();
-        bus.run();
+        const bus = nicBus(seed);
         const real: Real = { bus, hostOf: new Map(), hostInbox: new Map(), guestInbox: new Map(), seq: 0 };
         fc.modelRun(() => ({ model: { channels: [] }, real }), cmds);
       }),
@@ -293,10 +281,7 @@ describe('model-based: racing operations', () => {
   it('ends with no waiter, no rejection, and guest, host and memory in agreement', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 1000 }), fc.array(op, { minLength: 1, maxLength: 40 }), (seed, ops) => {
-        const bus = createBus({ seed });
-        bus.guest.registerDriver({ name: 'hv_netvsc', ifType: HV_NIC_GUID, probe: () => undefined, remove: (ch, g) => g.close(ch) });
-        bus.guest.connect();
-        bus.run();
+        const bus = nicBus(seed);
         const subIndex = new Map<string, number>();
         const live = () => bus.host.allChannels.filter((h) => h.state !== 'revoked');
         const guestChannels = () => bus.guest.chnList.flatMap((p) => [p, ...p.subchannels]);

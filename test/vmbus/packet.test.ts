@@ -8,8 +8,8 @@ import {
   type VmbusPacket,
 } from '../../src/vmbus/packet.js';
 import { createRingMemory, initRing, RingConsumer, RingProducer } from '../../src/vmbus/ring.js';
-import { ProtocolError } from '../../src/wire/errors.js';
 import { anyBytes, checkRoundTrip, mutatedBytes, roundTripProperty } from '../../src/testing/index.js';
+import { decodesOrRejects, errorOf } from '../helpers.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const u64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
@@ -95,46 +95,28 @@ describe('vmbus packets', () => {
   });
 
   it('property: arbitrary and mutated bytes decode to a packet or a ProtocolError only', () => {
-    fc.assert(
-      fc.property(fc.oneof(anyBytes(200), mutatedBytes(vmbusPacket, anyPacket)), (b) => {
-        try {
-          decodePacket(b);
-        } catch (e) {
-          expect(e).toBeInstanceOf(ProtocolError);
-        }
-      }),
-      { numRuns: 500 },
-    );
+    fc.assert(fc.property(fc.oneof(anyBytes(200), mutatedBytes(vmbusPacket, anyPacket)), decodesOrRejects(decodePacket)), { numRuns: 500 });
   });
 
-  const reject = (b: Uint8Array, field: string | RegExp) => {
-    try {
-      decodePacket(b);
-    } catch (e) {
-      expect(e).toBeInstanceOf(ProtocolError);
-      expect((e as ProtocolError).field).toMatch(field);
-      return;
+  const reject = (b: Uint8Array, field: string | RegExp) => expect(errorOf(() => decodePacket(b)).field).toMatch(field);
+  /** Each patch applied to a fresh `make()` must make the decoder refuse the bytes naming `field`. */
+  const rejectPatched = (make: () => Uint8Array, cases: readonly (readonly [(b: Uint8Array) => void, string | RegExp])[]) => {
+    for (const [patch, field] of cases) {
+      const b = make();
+      patch(b);
+      reject(b, field);
     }
-    throw new Error('expected a ProtocolError');
   };
   const base = () => vmbusPacket.encode({ kind: 'inband', flags: 0, trans_id: 0n, payload: new Uint8Array(8) });
 
   it('rejects offset8 below 2, len8 below offset8, len8 past the bytes, flag bits other than 0, unknown types', () => {
-    let b = base();
-    b[2] = 1;
-    reject(b, 'offset8');
-    b = base();
-    b[4] = 1;
-    reject(b, 'len8');
-    b = base();
-    b[4] = 9;
-    reject(b, 'len8');
-    b = base();
-    b[6] = 4;
-    reject(b, 'flags');
-    b = base();
-    b[0] = 8;
-    reject(b, 'type');
+    rejectPatched(base, [
+      [(b) => (b[2] = 1), 'offset8'],
+      [(b) => (b[4] = 1), 'len8'],
+      [(b) => (b[4] = 9), 'len8'],
+      [(b) => (b[6] = 4), 'flags'],
+      [(b) => (b[0] = 8), 'type'],
+    ]);
   });
 
   it('rejects a transfer-page packet whose range_cnt does not fit offset8 (netvsc_receive rule)', () => {
@@ -149,18 +131,12 @@ describe('vmbus packets', () => {
   it('rejects GPA-direct ranges that are empty, start past page 0 offset 4095, or lack PFNs', () => {
     const good = () =>
       vmbusPacket.encode({ kind: 'gpa-direct', flags: 0, trans_id: 0n, ranges: [{ byte_count: 100, byte_offset: 0, pfns: [1n] }], payload: new Uint8Array(0) });
-    let b = good();
-    b[20] = 0;
-    reject(b, 'range_cnt');
-    b = good();
-    b.fill(0, 24, 28);
-    reject(b, /byte_count/);
-    b = good();
-    b[29] = 0x10; // byte_offset 4096
-    reject(b, /byte_offset/);
-    b = good();
-    b[25] = 0x10; // byte_count 4196: two pages, one PFN present
-    reject(b, /pfn_array/);
+    rejectPatched(good, [
+      [(b) => (b[20] = 0), 'range_cnt'],
+      [(b) => b.fill(0, 24, 28), /byte_count/],
+      [(b) => (b[29] = 0x10), /byte_offset/], // byte_offset 4096
+      [(b) => (b[25] = 0x10), /pfn_array/], // byte_count 4196: two pages, one PFN present
+    ]);
   });
 
   it('writePacket puts exactly the encoded bytes in the ring, and they decode back', () => {
