@@ -12,8 +12,9 @@ import { suite as rndis } from './rndis.js';
 import { suite as bus } from './bus.js';
 import { suite as host } from './host.js';
 import { suite as guest } from './guest.js';
+import { suite as fuzz } from './fuzz.js';
 
-const suites: BenchSuite[] = [wire, ring, rss, nvsp, rndis, bus, host, guest];
+const suites: BenchSuite[] = [wire, ring, rss, nvsp, rndis, bus, host, guest, fuzz];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

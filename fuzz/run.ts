@@ -3,8 +3,9 @@
  *
  * The campaign (src/testing/fuzz-campaign.ts) runs in a worker thread; the main thread prints its
  * progress and keeps a watchdog: the worker copies each input into shared memory before running
- * it, so an input that never returns (a JavaScript-level loop, which no event budget can stop) is
- * saved as a hang too. Findings go to `findings/<target>/<kind>-<hash>.bin` with a `.txt` beside.
+ * it (after the inputs that built the world it runs in), so an input that never returns (a
+ * JavaScript-level loop, which no event budget can stop) is saved as a hang too, replayable alone.
+ * Findings go to `findings/<target>/<kind>-<hash>.bin` with a `.txt` beside.
  * `--target all` runs the targets one after another.
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -75,12 +76,32 @@ function worker(): void {
   const ctl = new Int32Array(shared, 0, 2); // [0] exec count, [1] input length
   const buf = new Uint8Array(shared, 8, SHARED_INPUT);
   const target = createFuzzTarget(name);
+  const copied: Uint8Array[] = [];
+  let copiedBytes = 0;
   const r = runFuzzCampaign(target, {
     seconds,
     seed,
     beforeExec: (input) => {
-      const n = Math.min(input.length, SHARED_INPUT);
-      buf.set(input.subarray(0, n));
+      // the inputs that built the world this one runs in come first, so a hang the watchdog saves
+      // replays on a fresh system (copied once each: the history only grows until the next reset)
+      const history = target.history();
+      if (history.length < copied.length || copied.some((h, i) => history[i] !== h)) {
+        copied.length = 0;
+        copiedBytes = 0;
+      }
+      for (let i = copied.length; i < history.length; i++) {
+        const h = history[i]!;
+        copied.push(h);
+        if (copiedBytes + h.length > SHARED_INPUT) {
+          copiedBytes = SHARED_INPUT; // full: the rest of the history and the input are left out
+          continue;
+        }
+        buf.set(h, copiedBytes);
+        copiedBytes += h.length;
+      }
+      const at = Math.min(copiedBytes, SHARED_INPUT);
+      const n = at + Math.min(input.length, SHARED_INPUT - at);
+      buf.set(input.subarray(0, n - at), at);
       Atomics.store(ctl, 1, n);
       Atomics.add(ctl, 0, 1);
     },

@@ -21,7 +21,10 @@ export type NetvspSubchannelGrant =
   /** Hostile: SUCCESS with more than requested (Linux answers -EINVAL). */
   | 'grant-more'
   /** At most this many (a host short of queues); SUCCESS with min(requested, n). */
-  | { readonly grantFewer: number };
+  | {
+      /** Most subchannels granted per request, 0..63 (the completion says min(requested, this)). */
+      readonly grantFewer: number;
+    };
 
 /** The host's subchannel behaviour. Rules that hold whatever the policy: see `NetvspHost`. */
 export interface NetvspSubchannelPolicy {
@@ -46,6 +49,7 @@ export interface NetvspSubchannelPolicy {
 export interface NetvspCompletionMatch {
   /** The completion's message type (2 INIT_COMPLETE, 102, 105, 108, 133, …; 0 for an empty completion). */
   readonly msgType: number;
+  /** Match only the nth completion of that type the host sends (1-based, counted over the host's life); absent = every one. */
   readonly nth?: number;
 }
 
@@ -73,26 +77,49 @@ export interface NetvspFaults {
    * OIDs answered with a failure status (default RNDIS_STATUS_FAILURE) and no data: their QUERY,
    * their SET, or both when `request` is absent.
    */
-  readonly failOids?: readonly { readonly oid: number; readonly request?: 'query' | 'set'; readonly status?: number }[];
+  readonly failOids?: readonly {
+    /** The OID (`OID.GEN_LINK_SPEED`, …). */
+    readonly oid: number;
+    /** Fail only its QUERY or only its SET; absent = both. */
+    readonly request?: 'query' | 'set';
+    /** RNDIS status of the failure reply (default `RNDIS_STATUS_FAILURE`, 0xC0000001). */
+    readonly status?: number;
+  }[];
   /** Completions never sent (the guest waits forever). */
   readonly dropCompletions?: readonly NetvspCompletionMatch[];
   /** Completions sent late. */
-  readonly delayCompletions?: readonly (NetvspCompletionMatch & { readonly delay: number })[];
+  readonly delayCompletions?: readonly (NetvspCompletionMatch & {
+    /** Virtual ns the completion is held back (≥ 0). */
+    readonly delay: number;
+  })[];
   /** A channel rescinded by the host during reconfiguration. */
   readonly rescind?: NetvspRescindFault;
 }
 
 /** A frame the guest transmitted, as the host took it off a channel. */
 export interface NetvspTxFrame {
+  /** Virtual time (ns) the host read the frame. */
   readonly time: number;
   /** Subchannel index of the channel it came on (0 = primary). */
   readonly channel: number;
   /** The Ethernet frame (a copy). */
   readonly frame: Uint8Array;
   /** IEEE 802.1Q tag from the per-packet info, if any. */
-  readonly vlan?: { readonly id: number; readonly priority: number };
+  readonly vlan?: {
+    /** VLAN id (12 bits). */
+    readonly id: number;
+    /** User priority (3 bits). */
+    readonly priority: number;
+  };
   /** Offloads the guest asked for in the per-packet info. */
-  readonly offload: { readonly checksum: boolean; readonly lso: boolean; readonly mss?: number };
+  readonly offload: {
+    /** TCP or UDP checksum offload over IPv4/IPv6 asked for (TCPIP_CHKSUM_PKTINFO), or implied by LSO. */
+    readonly checksum: boolean;
+    /** Large send offload asked for (TCP_LARGESEND_PKTINFO): the frame is to be cut into `mss`-byte segments (`frame` is the unsegmented one). */
+    readonly lso: boolean;
+    /** LSO segment size in bytes (the PPI's 20-bit MSS); present only with `lso`. */
+    readonly mss?: number;
+  };
 }
 
 /** What `createNetvspHost` accepts; every field has a default. */
@@ -143,24 +170,54 @@ export interface NetvspConfig {
   readonly onTransmit?: (frame: NetvspTxFrame) => void;
 }
 
+/**
+ * The part of {@link NetvspConfig} a running host can change (`NetvspHost.reconfigure`): the
+ * subchannel policy and the faults (each merged field by field with those in force), the MAC-change
+ * and offload-indication switches, the event-log bound and the transmit callback.
+ */
+export type NetvspRuntimeConfig = Pick<NetvspConfig, 'subchannels' | 'faults' | 'allowMacChange' | 'indicateOffloadChange' | 'maxEvents' | 'onTransmit'>;
+
 /** A config with every default applied (`NetvspHost.config`). */
 export interface ResolvedNetvspConfig {
+  /** Instance GUID of the NIC, lower-case (default {@link NETVSP_DEFAULT_INSTANCE}). */
   readonly instance: string;
+  /** Permanent MAC address, 6 bytes (default 00:15:5d:00:00:01). */
   readonly mac: Uint8Array;
+  /** Largest frame payload reported in OID_GEN_MAXIMUM_FRAME_SIZE, 68..65521 (default 1500). */
   readonly mtu: number;
+  /** Link speed in bit/s (default 10 Gbit/s); OID_GEN_LINK_SPEED reports it / 100. */
   readonly linkSpeed: number;
+  /** Link state at start (default true); the live state is `NetvspHost.state().link`. */
   readonly linkUp: boolean;
+  /** The OID_GEN_FRIENDLY_NAME answer (default "Network Adapter"). */
   readonly friendlyName: string;
+  /** NVSP versions accepted in INIT (default all six). */
   readonly nvspVersions: readonly number[];
+  /** Queues offered (`num_recv_que`), 1..64; a SUBCHANNEL request for this many or more is refused. */
   readonly maxQueues: number;
+  /** Entries of the host's indirection table (`num_indirect_tabent`), 1..65535 (default 128). */
   readonly indirectionTableSize: number;
+  /** Send-section size in bytes given in SEND_SEND_BUF_COMPLETE (default 6144). */
   readonly sendSectionSize: number;
+  /** Whose message sizes the host writes: Hyper-V's (default) or openvmm's. */
   readonly peer: 'hyperv' | 'openvmm';
-  readonly subchannels: Required<Omit<NetvspSubchannelPolicy, 'grant'>> & { readonly grant: NetvspSubchannelGrant };
-  readonly faults: Required<Omit<NetvspFaults, 'rescind'>> & { readonly rescind: NetvspRescindFault | null };
+  /** The subchannel policy with every default filled in. */
+  readonly subchannels: Required<Omit<NetvspSubchannelPolicy, 'grant'>> & {
+    /** How many subchannels a request is granted (default `'grant-all'`). */
+    readonly grant: NetvspSubchannelGrant;
+  };
+  /** The faults in force, every list present (empty when none). */
+  readonly faults: Required<Omit<NetvspFaults, 'rescind'>> & {
+    /** The rescind fault, or `null` when none is set. */
+    readonly rescind: NetvspRescindFault | null;
+  };
+  /** Whether a NetworkAddress config parameter (MAC change) is accepted (default true). */
   readonly allowMacChange: boolean;
+  /** Whether INDICATE TASK_OFFLOAD_CURRENT_CONFIG follows an offload SET (default true). */
   readonly indicateOffloadChange: boolean;
+  /** Bound of `NetvspHost.events` (default 10000; 0 = no event log). */
   readonly maxEvents: number;
+  /** The transmit callback, or `null` when none is set. */
   readonly onTransmit: ((frame: NetvspTxFrame) => void) | null;
 }
 
@@ -216,7 +273,11 @@ export function resolveNetvspConfig(config: NetvspConfig = {}): ResolvedNetvspCo
   const grant = sc.grant ?? 'grant-all';
   if (typeof grant === 'object') int('subchannels.grant.grantFewer', grant.grantFewer, 0, 0, NETVSP_MAX_QUEUES - 1);
   else if (grant !== 'grant-all' && grant !== 'refuse' && grant !== 'grant-more') {
-    throw new RangeError(`NetvspConfig.subchannels.grant: ${String(grant)} is not a policy`);
+    throw new RangeError(`NetvspConfig.subchannels.grant: ${JSON.stringify(grant)} is not a policy ('grant-all', 'refuse', 'grant-more' or { grantFewer: n })`);
+  }
+  const offerOrder = sc.offerOrder ?? 'ascending';
+  if (offerOrder !== 'ascending' && offerOrder !== 'descending' && offerOrder !== 'shuffled') {
+    throw new RangeError(`NetvspConfig.subchannels.offerOrder: ${JSON.stringify(offerOrder)} is not 'ascending', 'descending' or 'shuffled'`);
   }
   const f = config.faults ?? {};
   for (const d of f.delayCompletions ?? []) delay('faults.delayCompletions.delay', d.delay);
@@ -243,7 +304,7 @@ export function resolveNetvspConfig(config: NetvspConfig = {}): ResolvedNetvspCo
       grant,
       extra: int('subchannels.extra', sc.extra, 1, 1, NETVSP_MAX_QUEUES),
       answerDelay: delay('subchannels.answerDelay', sc.answerDelay),
-      offerOrder: sc.offerOrder ?? 'ascending',
+      offerOrder,
       offerDelay: delay('subchannels.offerDelay', sc.offerDelay),
       offerInterval: delay('subchannels.offerInterval', sc.offerInterval),
     },

@@ -30,7 +30,14 @@ export interface NetvspParsedFrame {
   /** EtherType after any 802.1Q tag. */
   readonly etherType: number;
   /** The 802.1Q tag, when the frame carries one. */
-  readonly vlan?: { readonly id: number; readonly priority: number; readonly cfi: number };
+  readonly vlan?: {
+    /** VLAN id (TCI bits 0–11). */
+    readonly id: number;
+    /** Priority code point (TCI bits 13–15). */
+    readonly priority: number;
+    /** CFI/DEI bit (TCI bit 12). */
+    readonly cfi: number;
+  };
   /** Offset of the IP header. */
   readonly l3Offset: number;
   /** The flow RSS hashes, or null (not IP, or a truncated header). */
@@ -90,6 +97,7 @@ function withPorts(frame: Uint8Array, src: Uint8Array, dst: Uint8Array, proto: n
 
 /** What {@link netvspBuildFrame} builds. */
 export interface NetvspFrameSpec {
+  /** Addresses (IPv4 or IPv6, same family), protocol (`tcp`, `udp` or a number), ports, and `fragment` to set MF on IPv4. */
   readonly flow: Flow;
   /** Destination MAC (default broadcast ff:ff:ff:ff:ff:ff). */
   readonly dstMac?: Uint8Array;
@@ -98,7 +106,12 @@ export interface NetvspFrameSpec {
   /** Payload bytes after the TCP/UDP header (default 0; filled with a counting pattern). */
   readonly payloadLength?: number;
   /** Insert an 802.1Q tag. */
-  readonly vlan?: { readonly id: number; readonly priority?: number };
+  readonly vlan?: {
+    /** VLAN id; only the low 12 bits are used. */
+    readonly id: number;
+    /** Priority code point, 0..7 (default 0). */
+    readonly priority?: number;
+  };
 }
 
 const BROADCAST = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);

@@ -15,6 +15,7 @@ export {
   type NetvspConfig,
   type NetvspFaults,
   type NetvspRescindFault,
+  type NetvspRuntimeConfig,
   type NetvspSubchannelGrant,
   type NetvspSubchannelPolicy,
   type NetvspTxFrame,
@@ -51,6 +52,7 @@ export {
 export {
   createNetvspHost,
   NetvspHost,
+  type NetvspCheckpoint,
   type NetvspHostState,
   type NetvspInjectOptions,
   type NetvspPhase,

@@ -42,10 +42,13 @@ export interface NetvspEvent {
   readonly time: number;
   /** Subchannel index of the channel concerned (0 = primary), or -1 for the device. */
   readonly channel: number;
+  /** What sort of event it is; decides what {@link name} holds. */
   readonly kind: NetvspEventKind;
+  /** The message type name (`NVSP_MSG5_TYPE_SUBCHANNEL`, `RNDIS_MSG_QUERY`), the reason of a refusal, drop or fault, or the action (`open`, `enabled`, `up`). */
   readonly name: string;
   /** NVSP or RNDIS status, when there is one. */
   readonly status?: number;
+  /** Free text for humans: an OID name, a version, a frame size, a hash and queue, a table. */
   readonly detail?: string;
 }
 
@@ -79,6 +82,7 @@ export interface NetvspCounters {
   readonly rxDropped: Record<string, number>;
   /** Inbound frames delivered on the primary because the queue the table named has no open channel. */
   rxSteeredToPrimary: number;
+  /** The subchannel exchange (NVSP 133 ALLOCATE, its completion, the offers and opens). */
   readonly subchannel: {
     /** NVSP 133 requests received. */
     requests: number;
@@ -125,4 +129,21 @@ export function queueCounters(c: NetvspCounters, index: number): NetvspQueueCoun
     q = c.queues[index]!;
   }
   return q;
+}
+
+/** A deep copy of a set of counters. */
+export function copyNetvspCounters(c: NetvspCounters): NetvspCounters {
+  return {
+    nvspIn: { ...c.nvspIn },
+    nvspOut: { ...c.nvspOut },
+    rndisIn: { ...c.rndisIn },
+    rndisOut: { ...c.rndisOut },
+    oids: { ...c.oids },
+    rejects: { ...c.rejects },
+    fatal: { ...c.fatal },
+    rxDropped: { ...c.rxDropped },
+    rxSteeredToPrimary: c.rxSteeredToPrimary,
+    subchannel: { ...c.subchannel },
+    queues: c.queues.map((q) => ({ ...q })),
+  };
 }

@@ -47,6 +47,7 @@ import type { GpadlView } from '../vmbus/gpadl.js';
 import { decodePacket, writePacket, type GpaRange, type VmbusPacket } from '../vmbus/packet.js';
 import type { RingConsumer, RingPacketView, RingProducer, RingWriteResult } from '../vmbus/ring.js';
 import type { HostChannel, HostDevice, HostGpadl, VmbusHost } from '../vmbus/vmbus-server.js';
+import type { EventId } from '../vmbus/scheduler.js';
 import { ProtocolError } from '../wire/errors.js';
 import {
   decodeNvsp,
@@ -88,9 +89,9 @@ import { OID, oidName } from '../protocol/oids.js';
 import { ppiChecksumReceive, ppiHashInfo, ppiHashValue, ppiVlan, type NdisChecksumReceive, type PpiElement } from '../protocol/ppi.js';
 import { NDIS_HASH_FUNC_TOEPLITZ, selectHashInput, type Flow } from '../rss/hash-input.js';
 import { indirectionIndex } from '../rss/indirection.js';
-import { resolveNetvspConfig, type NetvspConfig, type NetvspTxFrame, type ResolvedNetvspConfig } from './config.js';
+import { resolveNetvspConfig, type NetvspConfig, type NetvspRuntimeConfig, type NetvspTxFrame, type ResolvedNetvspConfig } from './config.js';
 import { netvspBuildFrame, netvspParseFrame } from './frame.js';
-import { bump, newNetvspCounters, queueCounters, type NetvspCounters, type NetvspEvent, type NetvspEventKind } from './log.js';
+import { bump, copyNetvspCounters, newNetvspCounters, queueCounters, type NetvspCounters, type NetvspEvent, type NetvspEventKind } from './log.js';
 import {
   netvspFullOffload,
   netvspOffloadObject,
@@ -115,6 +116,7 @@ export type NetvspPhase = 'init' | 'initializing' | 'ready' | 'revoked';
 /** Outcome of {@link NetvspHost.injectFrame}. */
 export type NetvspRxResult =
   | {
+      /** True: the frame was written to a receive section and indicated to the guest. */
       readonly delivered: true;
       /** Channel (subchannel index) the frame went to. */
       readonly channel: number;
@@ -124,11 +126,20 @@ export type NetvspRxResult =
       readonly section: number;
       /** The RSS hash and NDIS hash type, when RSS hashed the frame. */
       readonly hash?: number;
+      /** NDIS hash type bit of the fields hashed (`NDIS_HASH_TCP_IPV4`, `NDIS_HASH_IPV6`, …), present with `hash`. */
       readonly hashType?: number;
     }
   | {
+      /** False: the frame was dropped (counted in `counters.rxDropped` by reason). */
       readonly delivered: false;
+      /**
+       * Why: `not-ready` (no ready session or no receive buffer), `malformed` (under 14 bytes),
+       * `filtered` (the packet filter rejects it), `no-buffer` (no free section of the queue),
+       * `too-big` (the RNDIS PACKET exceeds a section), `ring-full` (no room in the host→guest
+       * ring), `channel-failed` (the channel stopped on a fatal error).
+       */
       readonly reason: 'not-ready' | 'malformed' | 'filtered' | 'no-buffer' | 'too-big' | 'ring-full' | 'channel-failed';
+      /** Channel the frame was steered to, when the drop happened after steering. */
       readonly channel?: number;
     };
 
@@ -144,26 +155,127 @@ export interface NetvspHostState {
   readonly phase: NetvspPhase | 'closed';
   /** Negotiated NVSP version (0 before). */
   readonly nvspVersion: number;
-  readonly ndisVersion: { readonly major: number; readonly minor: number } | null;
-  readonly ndisConfig: { readonly mtu: number; readonly capability: bigint } | null;
-  readonly recvBuffer: { readonly gpadl: number; readonly id: number; readonly sections: number; readonly sectionSize: number; readonly busy: number } | null;
-  readonly sendBuffer: { readonly gpadl: number; readonly sectionSize: number; readonly sections: number } | null;
+  /** The NDIS version from the guest's SEND_NDIS_VER; `null` before it. */
+  readonly ndisVersion: {
+    /** `ndis_major_ver` (6 from Linux). */
+    readonly major: number;
+    /** `ndis_minor_ver` (e.g. 30 = NDIS 6.30). */
+    readonly minor: number;
+  } | null;
+  /** What the guest's SEND_NDIS_CONFIG said; `null` before it (NVSP 1 guests send none). */
+  readonly ndisConfig: {
+    /** MTU the guest announced, Ethernet header included (1514 from a default Linux); sizes the receive sections. */
+    readonly mtu: number;
+    /** The guest's capability bits (`NVSP_2_VSC_CAPABILITY`: SR-IOV, IEEE 802.1Q, teaming, RSC, …). */
+    readonly capability: bigint;
+  } | null;
+  /** The receive buffer the guest handed over; `null` before SEND_RECV_BUF succeeds and after revoke or teardown. */
+  readonly recvBuffer: {
+    /** GPADL handle of the buffer. */
+    readonly gpadl: number;
+    /** Buffer id the guest gave (`NETVSC_RECEIVE_BUFFER_ID` = 0xcafe from Linux). */
+    readonly id: number;
+    /** Sections the host carved (`num_sub_allocs`), 16 reserved for control messages included. */
+    readonly sections: number;
+    /** Bytes per section (`sub_alloc_size`: 256 + NDIS MTU + 36). */
+    readonly sectionSize: number;
+    /** Sections written and not yet completed by the guest. */
+    readonly busy: number;
+  } | null;
+  /** The send buffer the guest handed over; `null` before SEND_SEND_BUF succeeds and after revoke or teardown. */
+  readonly sendBuffer: {
+    /** GPADL handle of the buffer. */
+    readonly gpadl: number;
+    /** Bytes per section, as given in SEND_SEND_BUF_COMPLETE. */
+    readonly sectionSize: number;
+    /** Whole sections that fit in the buffer. */
+    readonly sections: number;
+  } | null;
+  /** RNDIS state: `uninitialized` until INIT, `operational` after, `halted` after HALT. */
   readonly rndis: 'uninitialized' | 'operational' | 'halted';
+  /** `OID_GEN_CURRENT_PACKET_FILTER` as the guest set it (`NDIS_PACKET_TYPE` bits); 0 drops all inbound frames. */
   readonly packetFilter: number;
   /** Current MAC, `aa:bb:cc:dd:ee:ff`. */
   readonly mac: string;
-  readonly link: { readonly up: boolean; readonly speed: number };
+  /** The link as the host reports it now. */
+  readonly link: {
+    /** Connected (MEDIA_CONNECT_STATUS). */
+    readonly up: boolean;
+    /** Speed in bit/s. */
+    readonly speed: number;
+  };
   /** RSS as programmed by the guest; `null` while disabled. */
-  readonly rss: { readonly hashInfo: number; readonly key: Uint8Array; readonly table: readonly number[]; readonly guestEntries: number } | null;
+  readonly rss: {
+    /** `hashinfo` as the guest sent it: hash function and hash type bits. */
+    readonly hashInfo: number;
+    /** The 40-byte Toeplitz key (a copy). */
+    readonly key: Uint8Array;
+    /** The host's indirection table: `indirectionTableSize` queue numbers, the guest's entries repeated to fill it. */
+    readonly table: readonly number[];
+    /** Entries the guest supplied (before repetition, capped at the host's size). */
+    readonly guestEntries: number;
+  } | null;
   /** Queues in use (1 + granted subchannels). */
   readonly queues: number;
   /** Subchannel indexes offered this session, and those open. */
   readonly subchannelsOffered: readonly number[];
+  /** Channels open now, by subchannel index in ascending order (0 = the primary). */
   readonly channelsOpen: readonly number[];
   /** Channels stopped by a fatal error, with the reason. */
   readonly failedChannels: Readonly<Record<number, string>>;
   /** The send table last sent (16 entries), or null. */
   readonly sendTable: readonly number[] | null;
+}
+
+/**
+ * The host's own state at one instant, taken by {@link NetvspHost.checkpoint} and given back to
+ * {@link NetvspHost.rollback}. Opaque: only the host reads it.
+ */
+export interface NetvspCheckpoint {
+  /** The host's topology count when it was taken (see {@link NetvspHost.topology}). */
+  readonly topology: number;
+}
+
+interface CheckpointData extends NetvspCheckpoint {
+  readonly host: NetvspHost;
+  readonly session: Session | null;
+  readonly chans: ({ fatal: string | null; deferred: VmbusPacket[]; corrupt: boolean } | undefined)[];
+  readonly linkUp: boolean;
+  readonly linkSpeed: number;
+  readonly completionsSent: [number, number][];
+  readonly rescindTriggers: number;
+  readonly counters: NetvspCounters;
+  readonly events: number;
+  readonly config: ResolvedNetvspConfig;
+}
+
+/** A deep copy of a session; buffers, GPADL views and immutable RNDIS objects are shared. */
+function copySession(s: Session): Session {
+  const r = s.rndis;
+  return {
+    phase: s.phase,
+    version: s.version,
+    ndisConfig: s.ndisConfig ? { mtu: s.ndisConfig.mtu, capability: s.ndisConfig.capability } : null,
+    ndisVersion: s.ndisVersion ? { major: s.ndisVersion.major, minor: s.ndisVersion.minor } : null,
+    recv: s.recv ? { gpadl: s.recv.gpadl, id: s.recv.id, view: s.recv.view, flat: s.recv.flat, sections: s.recv.sections.clone() } : null,
+    send: s.send,
+    rndis: {
+      state: r.state,
+      packetFilter: r.packetFilter,
+      currentMac: r.currentMac,
+      rss: r.rss,
+      offload: { ...r.offload },
+      offloadIndicationDue: r.offloadIndicationDue,
+    },
+    control: s.control.length ? s.control.slice() : [],
+    controlBytes: s.controlBytes,
+    indications: s.indications.length ? s.indications.slice() : [],
+    queues: s.queues,
+    tableSent: s.tableSent,
+    sendTable: s.sendTable ? s.sendTable.slice() : null,
+    offered: s.offered.size ? new Set(s.offered) : new Set(),
+    pendingOffers: s.pendingOffers.size ? new Set(s.pendingOffers) : new Set(),
+  };
 }
 
 interface RecvBuffer {
@@ -284,6 +396,22 @@ function controlFramingError(b: Uint8Array, fixed: number, hasInfo: boolean): st
   return null;
 }
 
+/**
+ * True when `decodePacket` would surely refuse `b` (descriptor too short, offset8 below 2, len8 below
+ * offset8 or past the bytes, flag bits other than bit 0, an unknown type, a transfer-page or
+ * GPA-direct header shorter than 24 bytes). False says nothing: the decoder still decides.
+ */
+function packetSurelyMalformed(b: Uint8Array): boolean {
+  if (b.length < 16) return true;
+  const type = b[0]! | (b[1]! << 8);
+  const offset8 = b[2]! | (b[3]! << 8);
+  const len8 = b[4]! | (b[5]! << 8);
+  if (offset8 < 2 || len8 < offset8 || len8 * 8 > b.length || (b[6]! & ~1) !== 0 || b[7] !== 0) return true;
+  if (type === 6 || type === 11) return false;
+  if (type === 7 || type === 9) return offset8 < 3;
+  return true;
+}
+
 /** A transmitted frame before it is stamped with time and channel. */
 type TxTaken = Omit<NetvspTxFrame, 'time' | 'channel'>;
 
@@ -309,13 +437,12 @@ export function createNetvspHost(vmbus: VmbusHost, config: NetvspConfig = {}): N
 
 /** The simulated NetVSP; see the module text for its rules. */
 export class NetvspHost {
+  /** The VMBus server (host side of the bus) the NIC's channels are offered on. */
   readonly vmbus: VmbusHost;
-  readonly config: ResolvedNetvspConfig;
   /** The primary channel as the VMBus server offers it. */
   readonly primary: HostChannel;
   /** Event log (at most `config.maxEvents` entries). */
   readonly events: NetvspEvent[] = [];
-  readonly counters: NetvspCounters = newNetvspCounters();
   private readonly channels: (Chan | undefined)[] = [];
   private readonly subHost = new Map<number, HostChannel>();
   private session: Session | null = null;
@@ -325,10 +452,15 @@ export class NetvspHost {
   private rescindTriggers = 0;
   private readonly hotCache: Uint8Array[] = [];
   private hotVersion = -1;
+  private cfg: ResolvedNetvspConfig;
+  private counts: NetvspCounters = newNetvspCounters();
+  private topologyCount = 0;
+  /** Host events scheduled and not run yet (delayed completions, answers, offers, rescind faults), by scheduler id. */
+  private readonly scheduled = new Set<EventId>();
 
   constructor(vmbus: VmbusHost, config: NetvspConfig = {}) {
     this.vmbus = vmbus;
-    this.config = resolveNetvspConfig(config);
+    this.cfg = resolveNetvspConfig(config);
     this.linkUp = this.config.linkUp;
     this.linkSpeed = this.config.linkSpeed;
     this.primary = vmbus.addChannel({ ifType: HV_NIC_GUID, ifInstance: this.config.instance, subChannelIndex: 0 }, this.device(0));
@@ -338,8 +470,190 @@ export class NetvspHost {
     return this.vmbus.hypervisor.scheduler.now;
   }
 
+  /** Schedules a host event, counting it while it waits (see {@link NetvspHost.checkpoint}). */
+  private schedule(delay: number, fn: () => void, label: string): void {
+    const id = this.vmbus.hypervisor.scheduler.schedule(
+      delay,
+      () => {
+        this.scheduled.delete(id);
+        fn();
+      },
+      label,
+    );
+    this.scheduled.add(id);
+  }
+
+  /** Host events scheduled and not run yet: delayed completions and subchannel answers, offers, rescind faults. */
+  get scheduledEvents(): number {
+    return this.scheduled.size;
+  }
+
   // -------------------------------------------------------------------------------------------
   // Public operations
+
+  /** Counters of everything the host did since it was created (unbounded; {@link rollback} replaces the object). */
+  get counters(): NetvspCounters {
+    return this.counts;
+  }
+
+  /** The configuration in force, every default applied (changed at run time by {@link reconfigure}). */
+  get config(): ResolvedNetvspConfig {
+    return this.cfg;
+  }
+
+  /**
+   * Changes the host's policies while it runs, as an administrator reconfiguring the vNIC would:
+   * the subchannel policy (merged field by field with the one in force: `{ grant: 'refuse' }` keeps
+   * the answer delay and offer order), the faults (merged the same way: a field given replaces that
+   * field, `rescind: undefined` removes the rescind fault), `allowMacChange`,
+   * `indicateOffloadChange`, `maxEvents` and `onTransmit`. A change applies from the next message
+   * that reads it (the next NVSP 133 for the subchannel policy); what the host already answered or
+   * scheduled is left as it is. The link has its own operations ({@link setLink},
+   * {@link setLinkSpeed}).
+   * @returns the configuration now in force.
+   * @throws RangeError naming the field and the value: for a value {@link createNetvspHost} would
+   *   refuse, for a field fixed once the NIC is offered (instance, MAC, MTU, NVSP versions, queues,
+   *   indirection-table size, send-section size, peer, link) and for an unknown field.
+   */
+  reconfigure(changes: NetvspRuntimeConfig): ResolvedNetvspConfig {
+    const fixed: Readonly<Record<string, string>> = {
+      instance: 'fixed when the NIC is offered',
+      mac: 'fixed when the NIC is offered (the guest changes it with the NetworkAddress config parameter)',
+      mtu: 'fixed when the NIC is offered',
+      nvspVersions: 'fixed when the NIC is offered',
+      maxQueues: 'fixed when the NIC is offered (the guest read it in the RSS capabilities)',
+      indirectionTableSize: 'fixed when the NIC is offered (the guest read it in the RSS capabilities)',
+      sendSectionSize: 'fixed when the NIC is offered',
+      peer: 'fixed when the NIC is offered',
+      linkUp: 'changed with NetvspHost.setLink',
+      linkSpeed: 'changed with NetvspHost.setLinkSpeed',
+    };
+    const allowed = new Set(['subchannels', 'faults', 'allowMacChange', 'indicateOffloadChange', 'maxEvents', 'onTransmit']);
+    const show = (v: unknown): string => {
+      if (typeof v === 'function') return 'a function';
+      try {
+        return JSON.stringify(v) ?? String(v);
+      } catch {
+        return String(v);
+      }
+    };
+    for (const [k, v] of Object.entries(changes as Record<string, unknown>)) {
+      if (fixed[k]) throw new RangeError(`NetvspHost.reconfigure: ${k} (${show(v)}) cannot change at run time: ${fixed[k]}`);
+      if (!allowed.has(k)) throw new RangeError(`NetvspHost.reconfigure: ${k} (${show(v)}) is not a configuration field`);
+    }
+    const c = this.cfg;
+    const f = c.faults;
+    const cf = changes.faults ?? {};
+    const merged: NetvspConfig = {
+      subchannels: { ...c.subchannels, ...changes.subchannels },
+      faults: {
+        refuseVersions: f.refuseVersions,
+        failOids: f.failOids,
+        dropCompletions: f.dropCompletions,
+        delayCompletions: f.delayCompletions,
+        ...(f.rescind ? { rescind: f.rescind } : {}),
+        ...cf,
+      },
+      allowMacChange: changes.allowMacChange ?? c.allowMacChange,
+      indicateOffloadChange: changes.indicateOffloadChange ?? c.indicateOffloadChange,
+      maxEvents: changes.maxEvents ?? c.maxEvents,
+    };
+    let r: ResolvedNetvspConfig;
+    try {
+      r = resolveNetvspConfig(merged);
+    } catch (e) {
+      if (e instanceof RangeError) throw new RangeError(`NetvspHost.reconfigure: ${e.message.replace(/^NetvspConfig\./, '')}`);
+      throw e;
+    }
+    const onTransmit = 'onTransmit' in changes ? (changes.onTransmit ?? null) : c.onTransmit;
+    this.cfg = { ...c, subchannels: r.subchannels, faults: r.faults, allowMacChange: r.allowMacChange, indicateOffloadChange: r.indicateOffloadChange, maxEvents: r.maxEvents, onTransmit };
+    return this.cfg;
+  }
+
+  /**
+   * Counts the changes to the host's channels that {@link rollback} cannot undo: channel opens and
+   * closes, subchannel offers, rescinds, buffer GPADLs torn down.
+   */
+  get topology(): number {
+    return this.topologyCount;
+  }
+
+  /**
+   * GPADL handles of the receive and send buffers the session uses (null when none): what
+   * `state().recvBuffer.gpadl` and `state().sendBuffer.gpadl` say, without building the snapshot.
+   */
+  bufferGpadls(): {
+    /** GPADL handle of the receive buffer, or null. */
+    readonly recv: number | null;
+    /** GPADL handle of the send buffer, or null. */
+    readonly send: number | null;
+  } {
+    const s = this.session;
+    return { recv: s?.recv?.gpadl ?? null, send: s?.send?.gpadl ?? null };
+  }
+
+  /**
+   * Captures the host's own state — session (phase, version, buffers, RNDIS state, RSS, queued
+   * control messages), each channel's failure and queued writes, link, counters, event count,
+   * configuration and fault bookkeeping — for {@link rollback}. Meant for fuzzing harnesses that
+   * run many inputs against one world: the VMBus side (channels, GPADLs, rings) and guest memory
+   * are not captured; the caller restores those it touched.
+   * @throws Error while host events are scheduled ({@link scheduledEvents}: run the bus first).
+   */
+  checkpoint(): NetvspCheckpoint {
+    if (this.scheduled.size) throw new Error(`NetvspHost.checkpoint: ${this.scheduled.size} host events are scheduled; run the bus first`);
+    const data: CheckpointData = {
+      topology: this.topologyCount,
+      host: this,
+      session: this.session ? copySession(this.session) : null,
+      chans: this.channels.map((c) => (c ? { fatal: c.fatal, deferred: c.deferred.slice(), corrupt: corruptRings.has(c.host) } : undefined)),
+      linkUp: this.linkUp,
+      linkSpeed: this.linkSpeed,
+      completionsSent: [...this.completionsSent],
+      rescindTriggers: this.rescindTriggers,
+      counters: copyNetvspCounters(this.counters),
+      events: this.events.length,
+      config: this.cfg,
+    };
+    return data;
+  }
+
+  /**
+   * Puts the host back in the state {@link checkpoint} captured (the checkpoint stays usable).
+   * Host events scheduled since and not run yet ({@link scheduledEvents}: delayed completions and
+   * answers, offers still to come, rescind faults) are cancelled. `events` keeps its identity
+   * (truncated to its length then); `counters` is a new object.
+   * @throws Error when the checkpoint is another host's, or when the topology changed since
+   *   (channels opened, closed, offered or rescinded: the VMBus side cannot be rolled back).
+   */
+  rollback(checkpoint: NetvspCheckpoint): void {
+    const d = checkpoint as CheckpointData;
+    if (d.host !== this) throw new Error('NetvspHost.rollback: the checkpoint was taken on another host');
+    if (d.topology !== this.topologyCount) {
+      throw new Error(`NetvspHost.rollback: the channels changed since the checkpoint (topology ${d.topology} → ${this.topologyCount}); the VMBus side cannot be rolled back`);
+    }
+    if (this.scheduled.size) {
+      const sched = this.vmbus.hypervisor.scheduler;
+      for (const id of this.scheduled) sched.cancel(id);
+      this.scheduled.clear();
+    }
+    this.session = d.session ? copySession(d.session) : null;
+    d.chans.forEach((saved, i) => {
+      const c = this.channels[i];
+      if (!c || !saved) return;
+      c.fatal = saved.fatal;
+      c.deferred = saved.deferred.slice();
+      if (!saved.corrupt) corruptRings.delete(c.host);
+    });
+    this.linkUp = d.linkUp;
+    this.linkSpeed = d.linkSpeed;
+    this.completionsSent.clear();
+    for (const [k, v] of d.completionsSent) this.completionsSent.set(k, v);
+    this.rescindTriggers = d.rescindTriggers;
+    this.counts = copyNetvspCounters(d.counters);
+    if (this.events.length > d.events) this.events.length = d.events;
+    this.cfg = d.config;
+  }
 
   /** The host's state now. */
   state(): NetvspHostState {
@@ -491,6 +805,7 @@ export class NetvspHost {
   rescind(target: 'primary' | number): 'OK' | 'ENOENT' | 'EALREADY' {
     const hc = target === 'primary' ? this.primary : this.subHost.get(target);
     if (!hc) return 'ENOENT';
+    this.topologyCount++;
     this.ev(target === 'primary' ? 0 : target, 'vmbus', 'rescind');
     return this.vmbus.rescind(hc);
   }
@@ -521,6 +836,7 @@ export class NetvspHost {
   }
 
   private onOpen(index: number, hc: HostChannel): number {
+    this.topologyCount++;
     this.channels[index] = { index, host: hc, fatal: null, deferred: [] };
     this.ev(index, 'vmbus', 'open');
     if (index === 0) {
@@ -535,6 +851,7 @@ export class NetvspHost {
   private onClose(index: number): void {
     const ch = this.channels[index];
     this.channels[index] = undefined;
+    this.topologyCount++;
     this.ev(index, 'vmbus', 'close');
     const s = this.session;
     if (index !== 0) {
@@ -552,6 +869,7 @@ export class NetvspHost {
 
   private onGpadlTorndown(index: number, g: HostGpadl): void {
     const s = this.session;
+    this.topologyCount++;
     if (index !== 0 || !s) return;
     if (s.recv?.gpadl === g.handle) {
       s.recv = null;
@@ -737,7 +1055,7 @@ export class NetvspHost {
       const delayed = f.delayCompletions.find(matches);
       if (delayed) {
         this.ev(ch.index, 'fault', 'completion-delayed', undefined, name);
-        this.vmbus.hypervisor.scheduler.schedule(delayed.delay, () => this.sendCompletion(ch, packet, name, status), 'netvsp: delayed completion');
+        this.schedule(delayed.delay, () => this.sendCompletion(ch, packet, name, status), 'netvsp: delayed completion');
         return;
       }
     }
@@ -778,6 +1096,9 @@ export class NetvspHost {
 
   private dispatch(ch: Chan, bytes: Uint8Array): void {
     let pkt: VmbusPacket;
+    // A hostile guest can send malformed packets at line rate: when the event log would not keep
+    // the parser's message, refuse the commonest ones without building an exception.
+    if (this.events.length >= this.cfg.maxEvents && packetSurelyMalformed(bytes)) return this.fatal(ch, 'PACKET_PARSE');
     try {
       pkt = decodePacket(bytes);
     } catch (e) {
@@ -1311,7 +1632,7 @@ export class NetvspHost {
       this.rescindFault('subchannel-request');
     };
     const sched = this.vmbus.hypervisor.scheduler;
-    if (c.subchannels.answerDelay > 0) sched.schedule(c.subchannels.answerDelay, answer, 'netvsp: subchannel answer');
+    if (c.subchannels.answerDelay > 0) this.schedule(c.subchannels.answerDelay, answer, 'netvsp: subchannel answer');
     else answer();
     if (granted === 0) return;
     s.queues = granted + 1;
@@ -1333,13 +1654,14 @@ export class NetvspHost {
         s.pendingOffers.delete(idx);
         if (this.session !== s || this.subHost.has(idx)) return;
         s.offered.add(idx);
+        this.topologyCount++;
         this.subHost.set(idx, this.vmbus.addChannel({ ifType: HV_NIC_GUID, ifInstance: this.config.instance, subChannelIndex: idx }, this.device(idx)));
         sc.offered++;
         this.ev(idx, 'subchannel', 'offer');
         if (k === indexes.length - 1) this.rescindFault('subchannel-offers');
       };
       const at = start + k * c.subchannels.offerInterval;
-      if (at > 0) sched.schedule(at, offer, 'netvsp: subchannel offer');
+      if (at > 0) this.schedule(at, offer, 'netvsp: subchannel offer');
       else offer();
     });
     this.maybeSendTable();
@@ -1350,7 +1672,7 @@ export class NetvspHost {
     if (!f || f.on !== on) return;
     this.rescindTriggers++;
     if (this.rescindTriggers !== (f.nth ?? 1)) return;
-    this.vmbus.hypervisor.scheduler.schedule(
+    this.schedule(
       f.delay ?? 0,
       () => {
         this.ev(-1, 'fault', 'rescind', undefined, String(f.target));

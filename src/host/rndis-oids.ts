@@ -42,6 +42,7 @@ export interface NetvspRssState {
   readonly hashInfo: number;
   /** The 40-byte key. */
   readonly key: Uint8Array;
+  /** {@link key} prepared for hashing: computes the Toeplitz hash of a flow's hash input. */
   readonly toeplitz: ToeplitzKey;
   /** The host's table: `indirectionTableSize` entries, the guest's entries repeated to fill it. */
   readonly table: Uint32Array;
@@ -49,19 +50,35 @@ export interface NetvspRssState {
   readonly guestEntries: number;
 }
 
-/** Offloads as the host has them configured (openvmm `OffloadConfig`). */
+/**
+ * Offloads as the host has them configured (openvmm `OffloadConfig`): all on at start, changed by
+ * the guest's `OID_TCP_OFFLOAD_PARAMETERS` SET, reported in `OID_TCP_OFFLOAD_CURRENT_CONFIG` and
+ * the TASK_OFFLOAD_CURRENT_CONFIG indication.
+ */
 export interface NetvspOffloadConfig {
+  /** IPv4 header checksum on transmit (`ip_v4_csum` TX half). */
   txIpv4Header: boolean;
+  /** IPv4 header checksum on receive (`ip_v4_csum` RX half). */
   rxIpv4Header: boolean;
+  /** TCP/IPv4 checksum on transmit (`tcp_ip_v4_csum` TX half). */
   txTcp4: boolean;
+  /** TCP/IPv4 checksum on receive (`tcp_ip_v4_csum` RX half). */
   rxTcp4: boolean;
+  /** UDP/IPv4 checksum on transmit (`udp_ip_v4_csum` TX half). */
   txUdp4: boolean;
+  /** UDP/IPv4 checksum on receive (`udp_ip_v4_csum` RX half). */
   rxUdp4: boolean;
+  /** TCP/IPv6 checksum on transmit (`tcp_ip_v6_csum` TX half). */
   txTcp6: boolean;
+  /** TCP/IPv6 checksum on receive (`tcp_ip_v6_csum` RX half). */
   rxTcp6: boolean;
+  /** UDP/IPv6 checksum on transmit (`udp_ip_v6_csum` TX half). */
   txUdp6: boolean;
+  /** UDP/IPv6 checksum on receive (`udp_ip_v6_csum` RX half). */
   rxUdp6: boolean;
+  /** Large send offload v2 for IPv4 (`lso_v2_ipv4`). */
   lso4: boolean;
+  /** Large send offload v2 for IPv6 (`lso_v2_ipv6`). */
   lso6: boolean;
 }
 
@@ -69,10 +86,13 @@ export interface NetvspOffloadConfig {
 export interface NetvspRndisState {
   /** `uninitialized` until INIT, `operational` after, `halted` after HALT. */
   state: 'uninitialized' | 'operational' | 'halted';
+  /** `OID_GEN_CURRENT_PACKET_FILTER` as last set (`NDIS_PACKET_TYPE` bits); 0 drops every inbound frame. */
   packetFilter: number;
   /** Current MAC (OID_802_3_CURRENT_ADDRESS); changes with a NetworkAddress config parameter. */
   currentMac: Uint8Array;
+  /** RSS as the last enabling `OID_GEN_RECEIVE_SCALE_PARAMETERS` SET programmed it; `null` until then and after a disabling SET. */
   rss: NetvspRssState | null;
+  /** The offloads in force. */
   offload: NetvspOffloadConfig;
   /** An offload SET happened: INDICATE TASK_OFFLOAD_CURRENT_CONFIG is due. */
   offloadIndicationDue: boolean;
@@ -80,11 +100,18 @@ export interface NetvspRndisState {
 
 /** What a QUERY or SET needs to know about the session besides the RNDIS state. */
 export interface NetvspOidEnv {
+  /** The host's configuration in force (MTU cap, MAC, friendly name, queues, faults, …). */
   readonly config: ResolvedNetvspConfig;
   /** From SEND_NDIS_VER. */
-  readonly ndisVersion: { readonly major: number; readonly minor: number } | null;
+  readonly ndisVersion: {
+    /** `ndis_major_ver` (6 from Linux). */
+    readonly major: number;
+    /** `ndis_minor_ver` (e.g. 30 = NDIS 6.30). */
+    readonly minor: number;
+  } | null;
   /** MTU from NDIS_CONFIG (1514 when absent). */
   readonly ndisMtu: number;
+  /** Link state now (the answer to OID_GEN_MEDIA_CONNECT_STATUS). */
   readonly linkUp: boolean;
   /** bit/s. */
   readonly linkSpeed: number;
@@ -92,6 +119,7 @@ export interface NetvspOidEnv {
 
 /** Answer to a QUERY or SET. */
 export interface NetvspOidResult {
+  /** RNDIS status for the QUERY_C / SET_C (`RNDIS_STATUS.SUCCESS`, `NOT_SUPPORTED`, `INVALID_DATA`, …). */
   readonly status: number;
   /** QUERY: the information buffer (empty on failure). */
   readonly info: Uint8Array;

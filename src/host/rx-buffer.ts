@@ -43,7 +43,9 @@ export function netvspRxSectionsPerQueue(count: number, queues: number): number 
 
 /** Section bookkeeping of one receive buffer. */
 export class NetvspRxSections {
+  /** Sections in the buffer (the `num_sub_allocs` the host reported), control sections included. */
   readonly count: number;
+  /** Bytes per section (the `sub_alloc_size` the host reported). */
   readonly size: number;
   /** Owner of each busy section: channel index + 1; 0 = free. */
   private readonly owner: Uint8Array;
@@ -61,13 +63,30 @@ export class NetvspRxSections {
     this.partition(1);
   }
 
+  /** An independent copy (same sections, same owners, same free lists in the same order). */
+  clone(): NetvspRxSections {
+    const c = new NetvspRxSections(this.count, this.size);
+    c.owner.set(this.owner);
+    c.controlFree.length = 0;
+    c.controlFree.push(...this.controlFree);
+    c.queueFree = this.queueFree.map((q) => q.slice());
+    c.ranges = this.ranges.map((r) => ({ ...r }));
+    c.busyCount = this.busyCount;
+    return c;
+  }
+
   /** Sections in use (written, not yet completed by the guest). */
   get busy(): number {
     return this.busyCount;
   }
 
   /** The data range of each queue, in order. */
-  get queueRanges(): readonly { readonly start: number; readonly end: number }[] {
+  get queueRanges(): readonly {
+    /** First section of the queue's range. */
+    readonly start: number;
+    /** One past the last section of the range. */
+    readonly end: number;
+  }[] {
     return this.ranges;
   }
 

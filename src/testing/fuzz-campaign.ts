@@ -13,10 +13,13 @@ import { FUZZ_TOKENS, isHang } from './fuzz-targets.js';
 
 /** A confirmed finding. */
 export interface FuzzFinding {
+  /** Name of the target it was found on. */
   readonly target: string;
+  /** `hang`: a {@link FuzzHangError} (the simulation never went idle); `crash`: any other exception. */
   readonly kind: 'crash' | 'hang';
   /** The error's name and message. */
   readonly message: string;
+  /** The error's stack trace as first thrown, when it had one. */
   readonly stack?: string;
   /** The smallest input found that still fails the same way on a fresh system. */
   readonly input: Uint8Array;
@@ -26,26 +29,39 @@ export interface FuzzFinding {
 
 /** Progress of a campaign. */
 export interface FuzzProgress {
+  /** Name of the target being fuzzed. */
   readonly target: string;
+  /** Wall-clock seconds since the campaign started. */
   readonly seconds: number;
+  /** Inputs run so far. */
   readonly execs: number;
+  /** Records (hostile messages) those inputs fed the target. */
   readonly messages: number;
+  /** {@link execs} per wall-clock second. */
   readonly execsPerSecond: number;
+  /** {@link messages} per wall-clock second. */
   readonly messagesPerSecond: number;
+  /** Distinct message kinds the target has reached (its coverage measure). */
   readonly kinds: number;
+  /** Inputs in the corpus: the dictionary plus every input that reached a new kind (at most 4096). */
   readonly corpus: number;
+  /** Distinct findings so far (deduplicated by error name and message, numbers ignored). */
   readonly findings: number;
 }
 
 /** Result of {@link runFuzzCampaign}. */
 export interface FuzzCampaignResult extends FuzzProgress {
+  /** The message kinds reached, sorted. */
   readonly kindList: readonly string[];
+  /** The confirmed, minimized findings, in the order found. */
   readonly findingList: readonly FuzzFinding[];
 }
 
 /** Options of {@link runFuzzCampaign}. */
 export interface FuzzCampaignOptions {
+  /** Wall-clock time to run, in seconds (per the `now` clock). */
   readonly seconds: number;
+  /** Seed of the mutator and of the arbitraries' draws (default 1): same seed, same inputs. */
   readonly seed?: number;
   /** Stop after this many inputs (default: none). */
   readonly maxExecs?: number;
@@ -53,6 +69,7 @@ export interface FuzzCampaignOptions {
   readonly now?: () => number;
   /** Called about every `progressEveryMs` (default 1000). */
   readonly onProgress?: (p: FuzzProgress) => void;
+  /** Milliseconds between {@link onProgress} calls (default 1000). */
   readonly progressEveryMs?: number;
   /** Called once per new (deduplicated) finding, after minimization. */
   readonly onFinding?: (f: FuzzFinding) => void;
@@ -114,15 +131,24 @@ export function mutateFuzzInput(input: Uint8Array, rng: { below(n: number): numb
       return encodeFuzzRecords([...recs.slice(0, at), ...add, ...recs.slice(at)]);
     }
     case 4: {
+      // delete 1..16 bytes
       const from = rng.below(b.length);
       const n = 1 + rng.below(Math.min(16, b.length - from));
-      return Uint8Array.from([...b.subarray(0, from), ...b.subarray(from + n)]);
+      const out = new Uint8Array(b.length - n);
+      out.set(b.subarray(0, from));
+      out.set(b.subarray(from + n), from);
+      return out;
     }
     case 5: {
+      // duplicate 1..16 bytes somewhere
       const from = rng.below(b.length);
       const n = 1 + rng.below(Math.min(16, b.length - from));
       const at = rng.below(b.length);
-      return Uint8Array.from([...b.subarray(0, at), ...b.subarray(from, from + n), ...b.subarray(at)]);
+      const out = new Uint8Array(b.length + n);
+      out.set(b.subarray(0, at));
+      out.set(b.subarray(from, from + n), at);
+      out.set(b.subarray(at), at + n);
+      return out;
     }
     case 6: {
       // retag a record

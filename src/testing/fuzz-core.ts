@@ -13,7 +13,9 @@ import type * as fc from 'fast-check';
 
 /** One record of a fuzz input. */
 export interface FuzzRecord {
+  /** The tag byte, 0..255: what the target does with the bytes (message kind, channel, action). */
   readonly tag: number;
+  /** The record's bytes (a view into the input; at most 65535). */
   readonly bytes: Uint8Array;
 }
 
@@ -50,21 +52,87 @@ export function encodeFuzzRecords(records: readonly FuzzRecord[]): Uint8Array {
 
 /** A simulated hang: the simulation still had work after its event budget. */
 export class FuzzHangError extends Error {
+  /** Always `'FuzzHangError'`: part of a finding's message and signature. */
   override readonly name = 'FuzzHangError';
 }
 
 /** Default scheduler events one fuzz input may run before it counts as a hang. */
 export const FUZZ_MAX_EVENTS = 200_000;
 
-/** Runs `bus` until idle within `maxEvents`; throws {@link FuzzHangError} past it. */
-export function runWithin(bus: { run(o: { maxEvents: number }): number; readonly scheduler: { readonly pending: number } }, maxEvents = FUZZ_MAX_EVENTS, what = 'input'): number {
-  const n = bus.run({ maxEvents });
-  if (n >= maxEvents && bus.scheduler.pending > 0) throw new FuzzHangError(`${what}: still busy after ${n} scheduler events`);
-  return n;
+/**
+ * Scheduler events one record may run, within {@link FUZZ_HORIZON_NS}, in the targets that run
+ * Linux's guest driver (a record is one message or one operation: a whole `set_channels` takes a few
+ * thousand); an event storm past it is a hang, found in a fraction of the time the input budget takes.
+ */
+export const FUZZ_MAX_RECORD_EVENTS = 50_000;
+
+/**
+ * Virtual time one record of the targets that run Linux's guest driver may take (10 s): work still
+ * scheduled past it is waiting, not hanging — a periodic timer, such as `netvsc_link_change` retrying
+ * every 2 s while a `set_channels` that waits forever for a hostile host holds RTNL.
+ */
+export const FUZZ_HORIZON_NS = 10_000_000_000;
+
+/** What {@link runWithin} drives: a `Bus` from `createBus`, or anything with its scheduler. */
+export interface FuzzRunnable {
+  run(o: { maxEvents: number }): number;
+  readonly scheduler: { readonly pending: number; readonly now: number; peekTime(): number | undefined; step(): boolean };
+}
+
+/**
+ * Packets a guest may take off its rings while one record runs before it counts as spinning (a
+ * NAPI poll re-parsing stale ring bytes without end: each event is slow, so the event budget alone
+ * would take minutes to notice).
+ */
+export const FUZZ_MAX_GUEST_PACKETS = 20_000;
+
+/**
+ * Runs `bus` until idle within `maxEvents`; throws {@link FuzzHangError} past it. With `horizonNs`,
+ * stops as well before the first event due more than `horizonNs` after the current virtual time
+ * (left for a later call, the clock untouched): only events due within the horizon count toward a
+ * hang, so a timer that keeps re-arming itself seconds apart is not one. With a horizon, `spinning`
+ * (asked every 16 events) may also call a hang: it returns what is wrong, or null.
+ */
+export function runWithin(bus: FuzzRunnable, maxEvents = FUZZ_MAX_EVENTS, what = 'input', horizonNs = Infinity, spinning?: () => string | null): number {
+  if (horizonNs === Infinity) {
+    const n = bus.run({ maxEvents });
+    if (n >= maxEvents && bus.scheduler.pending > 0) throw new FuzzHangError(`${what}: still busy after ${n} scheduler events`);
+    return n;
+  }
+  const s = bus.scheduler;
+  const limit = s.now + horizonNs;
+  let n = 0;
+  for (;;) {
+    const next = s.peekTime();
+    if (next === undefined || next > limit) return n;
+    if (n >= maxEvents) throw new FuzzHangError(`${what}: still busy after ${n} scheduler events within ${horizonNs / 1e9} virtual seconds`);
+    if (!s.step()) return n;
+    n++;
+    if (spinning && (n & 15) === 0) {
+      const why = spinning();
+      if (why) throw new FuzzHangError(`${what}: ${why} (after ${n} scheduler events)`);
+    }
+  }
+}
+
+/** A `spinning` check for {@link runWithin}: the guest took more than {@link FUZZ_MAX_GUEST_PACKETS} packets off its rings since it was made. */
+export function guestSpinCheck(stats: () => { readonly received: Readonly<Record<string, number>> } | undefined): () => string | null {
+  const count = () => {
+    const r = stats()?.received;
+    let n = 0;
+    if (r) for (const k in r) n += r[k]!;
+    return n;
+  };
+  const start = count();
+  return () => {
+    const n = count() - start;
+    return n > FUZZ_MAX_GUEST_PACKETS ? `the guest took ${n} packets off its rings in one record` : null;
+  };
 }
 
 /** A fuzz target: a deterministic function of its input, plus what a campaign needs to steer it. */
 export interface FuzzTarget {
+  /** Short kebab-case id (`host-control`), used in findings, reports and file names. */
   readonly name: string;
   /** One line: what the target exercises. */
   readonly description: string;
@@ -87,19 +155,29 @@ export interface FuzzTarget {
   readonly messages: number;
 }
 
-/** Bookkeeping shared by the targets: history, kinds, message count and periodic resets. */
+/** Bookkeeping shared by the targets: history, kinds, message count, periodic resets and world restores. */
 export abstract class FuzzTargetBase<W> implements FuzzTarget {
+  /** Short kebab-case id of the target (see {@link FuzzTarget.name}). */
   abstract readonly name: string;
   abstract readonly description: string;
   abstract readonly generator: fc.Arbitrary<Uint8Array>;
   readonly kinds = new Set<string>();
   messages = 0;
+  /** Worlds built from scratch so far. */
+  builds = 0;
+  /** Worlds brought back to their built state by {@link FuzzTargetBase.restore} so far. */
+  restores = 0;
   private world: W | null = null;
+  /** The last input threw: its world is in an unknown state and is never reused. */
+  private failed = false;
   private readonly past: Uint8Array[] = [];
+  /** {@link past} re-encoded, filled on demand by {@link history}. */
+  private readonly pastEncoded: (Uint8Array | undefined)[] = [];
 
   /**
    * @param resetEvery Inputs that share one world before it is rebuilt (1 = a fresh system each
-   *   time). Sharing makes a campaign fast; a finding is then replayed from {@link history}.
+   *   time). Sharing makes a campaign fast; a finding is then replayed from {@link history}. A target
+   *   that can {@link FuzzTargetBase.restore} its world runs every input on a restored one instead.
    */
   constructor(protected readonly resetEvery: number) {}
 
@@ -111,30 +189,53 @@ export abstract class FuzzTargetBase<W> implements FuzzTarget {
   protected spent(_world: W): boolean {
     return false;
   }
+  /**
+   * Brings `world` back to exactly the state {@link FuzzTargetBase.build} returns it in (an input then
+   * runs as on a fresh system), or returns false when it cannot (the world is then rebuilt). Called
+   * between inputs, never after an input that threw. The default cannot.
+   */
+  protected restore(_world: W): boolean {
+    return false;
+  }
   abstract dictionary(): Uint8Array[];
 
-  /** The world inputs run against (built on first use). */
+  /** The world inputs run against (built on first use, restored or rebuilt as needed). */
   protected current(): W {
-    if (!this.world || this.past.length >= this.resetEvery || this.spent(this.world)) this.reset();
-    this.world ??= this.build();
+    if (this.world && !this.failed && this.past.length > 0 && this.restore(this.world)) {
+      this.restores++;
+      this.past.length = 0;
+      this.pastEncoded.length = 0;
+    }
+    if (!this.world || this.failed || this.past.length >= this.resetEvery || this.spent(this.world)) this.reset();
+    if (!this.world) {
+      this.world = this.build();
+      this.builds++;
+    }
     return this.world;
   }
 
   fuzz(data: Uint8Array): void {
     const w = this.current();
     const records = fuzzRecords(data);
-    this.past.push(encodeFuzzRecords(records));
+    this.past.push(data.slice());
     this.messages += records.length;
+    this.failed = true;
     this.runRecords(w, records);
+    this.failed = false;
   }
 
   reset(): void {
     this.world = null;
+    this.failed = false;
     this.past.length = 0;
+    this.pastEncoded.length = 0;
   }
 
+  /** The inputs run since the world was built or restored, re-encoded (each once: the same arrays from call to call). */
   history(): Uint8Array[] {
-    return this.past.slice();
+    const out: Uint8Array[] = new Array(this.past.length);
+    for (let i = 0; i < this.past.length; i++) out[i] = this.pastEncoded[i] ??= encodeFuzzRecords(fuzzRecords(this.past[i]!));
+    return out;
   }
 
   /** Records that a message kind was reached (coverage reported in {@link kinds}). */

@@ -7,6 +7,10 @@
  * What counts as a finding: an exception thrown out of the host model, the guest driver or the
  * VMBus layers while they handle peer bytes (they must reject, count and carry on, as the real
  * code does), or a simulation that is still busy after {@link FUZZ_MAX_EVENTS} scheduler events.
+ * The targets that run Linux's guest driver count {@link FUZZ_MAX_RECORD_EVENTS} per record, and
+ * only events due within {@link FUZZ_HORIZON_NS} of virtual time (a timer re-arming itself seconds
+ * apart is waiting, not hanging); a guest that takes more than {@link FUZZ_MAX_GUEST_PACKETS}
+ * packets off its rings in one record is spinning.
  * A guest flow left waiting for a completion the hostile host never sends is not a hang: Linux
  * waits forever there too, and the scheduler goes idle.
  * @module
@@ -15,24 +19,26 @@ import * as fc from 'fast-check';
 import { createBus, type Bus } from '../vmbus/bus.js';
 import { GuestMemory, type GuestBuffer } from '../vmbus/memory.js';
 import { vmbusPacket, type VmbusPacket } from '../vmbus/packet.js';
+import { RING_CONTROL_SIZE, RingConsumer } from '../vmbus/ring.js';
+import { ProtocolError } from '../wire/errors.js';
 import { HV_MESSAGE_PAYLOAD_BYTE_COUNT, encodeChannelMessage } from '../vmbus/messages.js';
 import { VMBUS_MESSAGE_CONNECTION_ID, VMBUS_MESSAGE_CONNECTION_ID_4 } from '../vmbus/versions.js';
-import { encodeNvsp, NETVSC_INVALID_INDEX, NVSP_PROTOCOL_VERSIONS, type NvspMessage } from '../protocol/nvsp.js';
+import { encodeNvsp, linuxNdisConfigCapability, NETVSC_INVALID_INDEX, NVSP_PROTOCOL_VERSIONS, type NvspMessage } from '../protocol/nvsp.js';
 import { encodeRndis, rndisInitRequest, rndisQueryRequest, rndisSetRequest, RNDIS_STATUS } from '../protocol/rndis.js';
 import { rndisRssSetRequest } from '../protocol/rndis-builders.js';
 import { rssParameters } from '../protocol/ndis.js';
 import { OID } from '../protocol/oids.js';
-import { createNetvspHost, type NetvspHost } from '../host/netvsp.js';
+import { createNetvspHost, type NetvspCheckpoint, type NetvspHost } from '../host/netvsp.js';
 import { registerNetvscDriver, type NetvscDriver } from '../guest/netvsc-drv.js';
 import { createVm, type Vm } from '../session/vm.js';
 import { SimHangError } from '../sim/vm.js';
 import { spawn } from '../vmbus/scheduler.js';
-import { ScriptedGuest, bringUp } from './peers-guest.js';
+import { ScriptedGuest, bringUp, type ScriptedGuestOptions } from './peers-guest.js';
 import { ScriptedHost } from './peers-host.js';
 import { arbNearValidNvsp, arbNvspMessage } from './arb-nvsp.js';
 import { arbNearValidRndis, arbRndisMessage } from './arb-rndis.js';
 import { arbChannelMessage, arbNearValidChannelMessage, arbNearValidPacket } from './arb-vmbus.js';
-import { FUZZ_MAX_EVENTS, FuzzHangError, FuzzTargetBase, encodeFuzzRecords, readU32, record, runWithin, u32le, type FuzzRecord, type FuzzTarget } from './fuzz-core.js';
+import { FUZZ_HORIZON_NS, FUZZ_MAX_EVENTS, FUZZ_MAX_GUEST_PACKETS, FUZZ_MAX_RECORD_EVENTS, FuzzHangError, FuzzTargetBase, encodeFuzzRecords, guestSpinCheck, readU32, record, runWithin, u32le, type FuzzRecord, type FuzzTarget } from './fuzz-core.js';
 
 /** Versions, message types, OIDs and status codes: 4-byte tokens a mutator splices into payloads. */
 export const FUZZ_TOKENS: readonly Uint8Array[] = [
@@ -73,29 +79,40 @@ export function isHang(e: unknown): boolean {
 // ---------------------------------------------------------------------------------------------
 // Host control path
 
-interface HostWorld {
+/**
+ * What the host-side targets ({@link HostControlTarget}, {@link HostRssTarget}) run against: a
+ * {@link ScriptedGuest} (its `host` is the NetVSP under test, 8-page rings) with the buffers it gave.
+ */
+export interface HostWorld {
+  /** The scripted guest; `g.host` is the host under test and `g.bus` the bus both share. */
   readonly g: ScriptedGuest;
+  /** Guest pages of the receive buffer (32 pages), or null when none was set up. */
+  readonly recvBuf: GuestBuffer | null;
+  /** GPADL handle of the receive buffer (0 when none). */
   readonly recvHandle: number;
+  /** GPADL handle of the send buffer (16 pages; 0 when none). */
   readonly sendHandle: number;
+  /** Two guest pages the target writes RNDIS messages into to send them GPA-direct. */
   readonly scratch: GuestBuffer;
+  /** Transaction id of the next packet the target sends (from 1). */
   transId: bigint;
 }
 
-function hostWorld(bringup: boolean): HostWorld {
-  const g = new ScriptedGuest({ ringPages: 8, host: { maxEvents: 0 } });
+function hostWorld(bringup: boolean, options: ScriptedGuestOptions = {}): HostWorld {
+  const g = new ScriptedGuest({ ringPages: 8, ...options, host: { maxEvents: 0, ...options.host } });
   if (bringup) {
     bringUp(g, { recvPages: 32, sendPages: 16, channels: 4 });
     const s = g.host.state();
     const a = g.bus.memory.alloc(2);
     if (!a.ok) throw new Error('fuzz: guest memory exhausted');
-    return { g, recvHandle: s.recvBuffer?.gpadl ?? 0, sendHandle: s.sendBuffer?.gpadl ?? 0, scratch: a.buffer, transId: 1n };
+    return { g, recvBuf: g.recvBuffer, recvHandle: s.recvBuffer?.gpadl ?? 0, sendHandle: s.sendBuffer?.gpadl ?? 0, scratch: a.buffer, transId: 1n };
   }
   const recv = g.gpadl(32);
   const send = g.gpadl(16);
   g.sendBuffer = send.buffer;
   const a = g.bus.memory.alloc(2);
   if (!a.ok) throw new Error('fuzz: guest memory exhausted');
-  return { g, recvHandle: recv.handle, sendHandle: send.handle, scratch: a.buffer, transId: 1n };
+  return { g, recvBuf: recv.buffer, recvHandle: recv.handle, sendHandle: send.handle, scratch: a.buffer, transId: 1n };
 }
 
 /** The packet bytes that carry an RNDIS message GPA-direct from the scratch page (Linux's control path). */
@@ -116,6 +133,7 @@ function hostDictionary(w: HostWorld): Uint8Array[] {
   const nv = (m: NvspMessage) => record(1 | 0x80, encodeNvsp(m, { peer: 'linux' }));
   return [
     ...NVSP_PROTOCOL_VERSIONS.map((v) => nv({ type: 'INIT', min_protocol_ver: v, max_protocol_ver: v })),
+    nv({ type: 'SEND_NDIS_CONFIG', mtu: 1514, capability: linuxNdisConfigCapability(0x60001) }),
     nv({ type: 'SEND_NDIS_VER', ndis_major_ver: 6, ndis_minor_ver: 30 }),
     nv({ type: 'SEND_RECV_BUF', gpadl_handle: w.recvHandle, id: 0xcafe }),
     nv({ type: 'SEND_SEND_BUF', gpadl_handle: w.sendHandle, id: 0 }),
@@ -124,18 +142,161 @@ function hostDictionary(w: HostWorld): Uint8Array[] {
     ...oids.slice(0, 24).map((oid, i) => record(2, encodeRndis(rndisQueryRequest(10 + i, oid)))),
     record(2, encodeRndis(rndisRssSetRequest(50, rssParameters({ indirection_table: Array.from({ length: 128 }, (_, i) => i % 4) })))),
     record(2, encodeRndis(rndisSetRequest(51, OID.GEN_CURRENT_PACKET_FILTER, u32le(0x9)))),
+    // Linux 6.1's bring-up up to RNDIS INIT, as one entry: the session reaches `ready`
+    encodeFuzzRecords(
+      [
+        { type: 'INIT', min_protocol_ver: 0x60001, max_protocol_ver: 0x60001 },
+        { type: 'SEND_NDIS_CONFIG', mtu: 1514, capability: linuxNdisConfigCapability(0x60001) },
+        { type: 'SEND_NDIS_VER', ndis_major_ver: 6, ndis_minor_ver: 30 },
+        { type: 'SEND_RECV_BUF', gpadl_handle: w.recvHandle, id: 0xcafe },
+        { type: 'SEND_SEND_BUF', gpadl_handle: w.sendHandle, id: 0 },
+      ]
+        .map((m) => ({ tag: 1 | 0x80, bytes: encodeNvsp(m as NvspMessage, { peer: 'linux' }) }))
+        .concat([{ tag: 2, bytes: encodeRndis(rndisInitRequest(2)) }]),
+    ),
   ];
+}
+
+/** The NVSP SEND_RNDIS_PKT payload of Linux's control path (GPA-direct, no send section). */
+const RNDIS_GPA_PAYLOAD = encodeNvsp({ type: 'SEND_RNDIS_PKT', channel_type: 1, send_buf_section_index: NETVSC_INVALID_INDEX, send_buf_section_size: 0 }, { peer: 'linux' });
+
+/** The guest's receive completion ({108, SUCCESS}) of a transfer-page packet, framed; the trans id is patched in. */
+const RECV_COMPLETION = vmbusPacket.encode({ kind: 'completion', flags: 0, trans_id: 0n, payload: Uint8Array.of(108, 0, 0, 0, 1, 0, 0, 0) });
+const RECV_COMPLETION_IDS = new DataView(RECV_COMPLETION.buffer, RECV_COMPLETION.byteOffset, RECV_COMPLETION.length);
+
+/** VMBus packet type of a transfer-page packet (VM_PKT_DATA_USING_XFER_PAGES). */
+const VM_PKT_XFER_PAGES = 7;
+
+/**
+ * The `host-control` world: a host whose primary channel is open, with the receive and send buffer
+ * GPADLs created (not announced), and what {@link HostControlTarget} needs to put it back as built.
+ */
+export interface HostControlWorld extends HostWorld {
+  /** The primary's host→guest ring (control page + data), polled by the target. */
+  readonly ring: Uint8Array;
+  /** The target's strict reader of {@link ring}, interrupts masked; replaced on restore. */
+  reader: RingConsumer;
+  /** The receive buffer's pages (GPADL created, not yet announced to the host). */
+  readonly recv: GuestBuffer;
+  /** The send buffer's pages, in 6144-byte sections (GPADL created, not yet announced). */
+  readonly send: GuestBuffer;
+  /** As built: the host's checkpoint, copies of the memory the input may write, the bus's event count. */
+  readonly checkpoint: NetvspCheckpoint;
+  /** The host's {@link NetvspHost.topology} count as built; a change means channels came or went. */
+  readonly topology: number;
+  /** The bus scheduler's events run as built; any event run since rules a restore out. */
+  readonly eventsRun: number;
+  /** Copy of {@link ring} as built. */
+  readonly ringTemplate: Uint8Array;
+  /** Copy of the receive buffer's bytes as built. */
+  readonly recvTemplate: Uint8Array;
+  /** Copy of the send buffer's bytes as built. */
+  readonly sendTemplate: Uint8Array;
+  /** Copy of the scratch pages' bytes as built. */
+  readonly scratchTemplate: Uint8Array;
+  /** Bytes of the packets (trailers included) the target read off {@link ring} since the world was built or restored. */
+  ringBytes: number;
+  /** Receive-buffer byte ranges the host wrote, as flat [start, end, start, end, …] pairs. */
+  readonly recvDirty: number[];
+  /** Send sections the input wrote, one bit per section (bit k = section k). */
+  sendDirty: number;
+  /** Bytes at the start of {@link HostWorld.scratch} the input wrote. */
+  scratchDirty: number;
+  /** The host's ring could not be read (its control page was overwritten through an aliased buffer). */
+  unreadable: boolean;
+  /** Transaction id of the next framed record. */
+  tid: number;
+  /** Host events cancelled by restores so far (they wait in the scheduler's heap until their time). */
+  cancelled: number;
+}
+
+/** The memory of the last host-control world built, as built (shared by worlds whose bytes match). */
+let templates: { readonly ring: Uint8Array; readonly recv: Uint8Array; readonly send: Uint8Array; readonly scratch: Uint8Array } | null = null;
+
+/** True when `a` holds exactly the bytes of `b`. */
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
+  if (!a || a.length !== b.length) return false;
+  if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0 && a.length % 4 === 0) {
+    const x = new Uint32Array(a.buffer, a.byteOffset, a.length / 4);
+    const y = new Uint32Array(b.buffer, b.byteOffset, b.length / 4);
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+    return true;
+  }
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * When the `host-control` host offers the subchannels it grants: one virtual hour after its answer,
+ * far past anything an input runs, so an input sees a host that granted and has not offered yet.
+ */
+export const HOST_CONTROL_OFFER_DELAY_NS = 3_600_000_000_000;
+
+function hostControlWorld(): HostControlWorld {
+  // Same-instant events run in the order they were scheduled ('fifo'), not in one drawn from the
+  // seed: an order that does not depend on how many events earlier inputs scheduled (and had cancelled).
+  const w = hostWorld(false, { bus: { scheduler: { ties: 'fifo' } }, host: { subchannels: { offerDelay: HOST_CONTROL_OFFER_DELAY_NS } } });
+  const g = w.g;
+  const ring = g.primary.rings!.inbound.mem;
+  const reader = new RingConsumer(ring, { mode: 'strict' });
+  // The target polls the ring with interrupts masked (as netvsc's NAPI poll does between
+  // hv_begin_read and hv_end_read): the host never interrupts the guest, so no bus event runs.
+  reader.beginRead();
+  if (reader.writeIndex !== 0 || reader.readIndex !== 0) throw new Error('fuzz: the host-control ring is not empty as built');
+  const recvBuf = w.recvBuf!;
+  const sendBuf = g.sendBuffer!;
+  // Every world is built the same way, so the memory as built is the same: the copies are shared
+  // while the bytes match (checked in full, which costs less than copying).
+  const old = templates;
+  const t =
+    old && sameBytes(old.ring, ring) && sameBytes(old.recv, recvBuf.bytes) && sameBytes(old.send, sendBuf.bytes) && sameBytes(old.scratch, w.scratch.bytes)
+      ? old
+      : { ring: ring.slice(), recv: recvBuf.bytes.slice(), send: sendBuf.bytes.slice(), scratch: w.scratch.bytes.slice() };
+  templates = t;
+  return {
+    ...w,
+    ring,
+    reader,
+    recv: recvBuf,
+    send: sendBuf,
+    checkpoint: g.host.checkpoint(),
+    topology: g.host.topology,
+    eventsRun: g.bus.scheduler.eventsRun,
+    ringTemplate: t.ring,
+    recvTemplate: t.recv,
+    sendTemplate: t.send,
+    scratchTemplate: t.scratch,
+    ringBytes: 0,
+    recvDirty: [],
+    sendDirty: 0,
+    scratchDirty: 0,
+    unreadable: false,
+    tid: 1,
+    cancelled: 0,
+  };
 }
 
 /**
  * `host-control`: NVSP and RNDIS control messages from a hostile guest into {@link NetvspHost}
- * (`processPacket` on the primary, answers through the rings). World: a fresh host whose guest has
- * created (not yet announced) receive and send buffer GPADLs, so valid messages from the
- * dictionary can take the session to `ready`. Tags (low 2 bits): 0 raw VMBus packet; 1 NVSP in-band
- * payload; 2 RNDIS message GPA-direct; 3 RNDIS message in send section `tag >> 2`. Bit 7: ask for a
+ * (`processPacket` on the primary). World: a fresh host whose guest has opened the primary and
+ * created (not yet announced) receive and send buffer GPADLs, so valid messages from the dictionary
+ * can take the session to `ready`. The host answers subchannel requests as configured by default
+ * (grant all) but offers the granted subchannels only {@link HOST_CONTROL_OFFER_DELAY_NS} later,
+ * past the end of any input: offers, opens and the send table are the `host-rss` and `interop`
+ * targets' business. The target is the guest driver: after each record it polls the host→guest
+ * ring with interrupts masked (as NAPI does) and completes every transfer-page packet (the receive
+ * completion Linux sends) at once. Tags (low 2 bits): 0 raw VMBus packet; 1 NVSP in-band payload;
+ * 2 RNDIS message GPA-direct; 3 RNDIS message in send section `tag >> 2`. Bit 7: ask for a
  * completion.
+ *
+ * Every input runs on a world equivalent to a freshly built one, so a finding replays alone: after
+ * an input the world is restored (the host's {@link NetvspHost.checkpoint}, which also cancels the
+ * offers still to come; the ring, receive-buffer ranges, send sections and scratch bytes the input
+ * wrote) when nothing else changed — no bus event ran and the host's buffers are the ones built —,
+ * and rebuilt otherwise (`builds` and `restores` count both).
  */
-export class HostControlTarget extends FuzzTargetBase<HostWorld> {
+export class HostControlTarget extends FuzzTargetBase<HostControlWorld> {
+  /** `host-control`: the id {@link createFuzzTarget} and `npm run fuzz` know it by. */
   readonly name = 'host-control';
   readonly description = 'NVSP + RNDIS control messages from a hostile guest into the NetVSP host';
   readonly generator = recordsOf([
@@ -144,20 +305,63 @@ export class HostControlTarget extends FuzzTargetBase<HostWorld> {
     arbNearValidPacket().map((n): [number, Uint8Array] => [0, n.bytes]),
   ]);
   private dict: Uint8Array[] | null = null;
+  private readonly seenIn = new Uint8Array(4 * 512);
+  private readonly seenKeys = new Map<string, Set<string>>();
+  private readonly pendingCompletions: bigint[] = [];
+  private frameBuf = new Uint8Array(256);
+  private frameView = new DataView(this.frameBuf.buffer);
+  /** SEND_RNDIS_PKT naming a send section, as Linux encodes it (40 bytes). */
+  private readonly sectionPayload = encodeNvsp({ type: 'SEND_RNDIS_PKT', channel_type: 1, send_buf_section_index: 0, send_buf_section_size: 0 }, { peer: 'linux' }).slice();
 
-  constructor(resetEvery = 64) {
+  /** @param resetEvery Inputs per world when a world cannot be restored (default 1: always fresh). */
+  constructor(resetEvery = 1) {
     super(resetEvery);
   }
-  protected build(): HostWorld {
-    return hostWorld(false);
+  /** A fresh host-control world (see the class text). */
+  protected build(): HostControlWorld {
+    return hostControlWorld();
   }
-  protected override spent(w: HostWorld): boolean {
-    return w.g.host.state().phase === 'closed';
+  /** Spent once the host closed its session after a topology change. */
+  protected override spent(w: HostControlWorld): boolean {
+    return w.g.host.topology !== w.topology && w.g.host.state().phase === 'closed';
+  }
+  /** Puts the world back as built when only host state, ring and buffer bytes changed (see the class text). */
+  protected override restore(w: HostControlWorld): boolean {
+    const bus = w.g.bus;
+    const host = w.g.host;
+    // Nothing ran on the bus, and what waits on it is the host's own (offers still to come): the
+    // host's rollback cancels those. Cancelled events stay in the scheduler's heap until their time:
+    // past a bound, the world is rebuilt rather than let the heap grow.
+    const waiting = host.scheduledEvents;
+    if (w.unreadable || bus.scheduler.pending !== waiting || bus.scheduler.eventsRun !== w.eventsRun || host.topology !== w.topology) return false;
+    if ((w.cancelled += waiting) > 100_000) return false;
+    const b = host.bufferGpadls();
+    if ((b.recv !== null && b.recv !== w.recvHandle) || w.reader.cursor !== w.reader.writeIndex) return false;
+    // the ring: its control page, and the data the host wrote since the start (from index 0)
+    const data = RING_CONTROL_SIZE + Math.min(w.ringBytes, w.reader.dataSize);
+    w.ring.set(w.ringTemplate.subarray(0, data), 0);
+    const rb = w.recv.bytes;
+    for (let i = 0; i < w.recvDirty.length; i += 2) rb.set(w.recvTemplate.subarray(w.recvDirty[i]!, w.recvDirty[i + 1]!), w.recvDirty[i]!);
+    if (w.sendDirty) {
+      const sb = w.send.bytes;
+      for (let k = 0; k < 32; k++) if (w.sendDirty & (1 << k)) sb.set(w.sendTemplate.subarray(k * 6144, (k + 1) * 6144), k * 6144);
+    }
+    if (w.scratchDirty) w.scratch.bytes.set(w.scratchTemplate.subarray(0, w.scratchDirty), 0);
+    host.rollback(w.checkpoint);
+    if (bus.scheduler.pending !== 0) return false;
+    w.reader = new RingConsumer(w.ring, { mode: 'strict' });
+    w.tid = 1;
+    w.ringBytes = 0;
+    w.recvDirty.length = 0;
+    w.sendDirty = 0;
+    w.scratchDirty = 0;
+    return true;
   }
   dictionary(): Uint8Array[] {
     return (this.dict ??= hostDictionary(this.build()));
   }
-  protected runRecords(w: HostWorld, records: FuzzRecord[]): void {
+  /** Feeds each record to the host as its tag says, then polls and completes what it sent back. */
+  protected runRecords(w: HostControlWorld, records: FuzzRecord[]): void {
     const host = w.g.host;
     for (const r of records) {
       const completion = (r.tag & 0x80) !== 0;
@@ -167,29 +371,139 @@ export class HostControlTarget extends FuzzTargetBase<HostWorld> {
           packet = r.bytes;
           break;
         case 1:
-          packet = inband(w, r.bytes, completion);
+          packet = this.frame(6, completion, this.nextTransId(w), r.bytes, null, 0);
           break;
-        case 2:
-          packet = rndisGpaPacket(w, r.bytes, 1, completion);
+        case 2: {
+          const n = Math.min(r.bytes.length, w.scratch.bytes.length);
+          w.scratch.bytes.set(r.bytes.subarray(0, n), 0);
+          if (n > w.scratchDirty) w.scratchDirty = n;
+          packet = this.frame(9, completion, this.nextTransId(w), RNDIS_GPA_PAYLOAD, w.scratch, n);
           break;
+        }
         default: {
-          const sb = w.g.sendBuffer!;
-          const section = ((r.tag >> 2) & 0x0f) % Math.max(1, Math.floor(sb.bytes.length / 6144));
+          const sb = w.send.bytes;
+          const section = ((r.tag >> 2) & 0x0f) % Math.max(1, Math.floor(sb.length / 6144));
           const n = Math.min(r.bytes.length, 6144);
-          sb.bytes.set(r.bytes.subarray(0, n), section * 6144);
-          packet = inband(w, encodeNvsp({ type: 'SEND_RNDIS_PKT', channel_type: 1, send_buf_section_index: section, send_buf_section_size: n }, { peer: 'linux' }), completion);
+          sb.set(r.bytes.subarray(0, n), section * 6144);
+          w.sendDirty |= 1 << section;
+          const nv = this.sectionPayload;
+          nv[0] = 107; // NVSP_MSG1_TYPE_SEND_RNDIS_PKT {channel_type 1, section, size}
+          nv[4] = 1;
+          new DataView(nv.buffer).setUint32(8, section, true);
+          new DataView(nv.buffer).setUint32(12, n, true);
+          packet = this.frame(6, completion, this.nextTransId(w), nv, null, 0);
         }
       }
       host.processPacket(0, packet);
-      this.see(`in:${r.tag & 3}:${kindOf(readU32(r.bytes, 0))}`);
+      this.poll(w);
+      const v = readU32(r.bytes, 0);
+      const code = (r.tag & 3) * 512 + (v <= 0xff ? v : v >= 0x80000001 && v <= 0x80000010 ? 256 + v - 0x80000001 : 511);
+      if (!this.seenIn[code]) {
+        this.seenIn[code] = 1;
+        this.see(`in:${r.tag & 3}:${kindOf(v)}`);
+      }
     }
-    runWithin(w.g.bus, FUZZ_MAX_EVENTS, this.name);
-    for (const [k] of Object.entries(host.counters.nvspOut)) this.see(`nvsp-out:${k}`);
-    for (const [k] of Object.entries(host.counters.rndisIn)) this.see(`rndis-in:${k}`);
-    for (const [k] of Object.entries(host.counters.oids)) this.see(`oid:${k}`);
-    for (const [k] of Object.entries(host.counters.rejects)) this.see(`reject:${k}`);
-    for (const [k] of Object.entries(host.counters.fatal)) this.see(`fatal:${k}`);
+    runWithin(w.g.bus, FUZZ_MAX_EVENTS, this.name, FUZZ_HORIZON_NS);
+    this.poll(w);
+    const c = host.counters;
+    this.seeKeys('nvsp-out', c.nvspOut);
+    this.seeKeys('rndis-in', c.rndisIn);
+    this.seeKeys('oid', c.oids);
+    this.seeKeys('reject', c.rejects);
+    this.seeKeys('fatal', c.fatal);
     w.g.inbox.clear();
+  }
+
+  /**
+   * Frames a packet into a buffer reused from record to record (the bytes `vmbusPacket.encode`
+   * gives): in-band (type 6) or GPA-direct (type 9) with one range over the first `n` bytes of `gpa`.
+   */
+  /** The world's next transaction id for a framed record (1, 2, … from the built state). */
+  private nextTransId(w: HostControlWorld): number {
+    return w.tid++;
+  }
+
+  private frame(type: 6 | 9, completion: boolean, transId: number, payload: Uint8Array, gpa: GuestBuffer | null, n: number): Uint8Array {
+    const pages = gpa ? Math.max(1, Math.ceil(n / 4096)) : 0;
+    const hdr = gpa ? 24 + 8 + 8 * pages : 16;
+    const total = (hdr + payload.length + 7) & ~7;
+    if (this.frameBuf.length < total) {
+      this.frameBuf = new Uint8Array(Math.max(total, 2 * this.frameBuf.length));
+      this.frameView = new DataView(this.frameBuf.buffer);
+    }
+    const b = this.frameBuf.subarray(0, total);
+    const dv = this.frameView;
+    dv.setUint16(0, type, true);
+    dv.setUint16(2, hdr / 8, true);
+    dv.setUint16(4, total / 8, true);
+    dv.setUint16(6, completion ? 1 : 0, true);
+    dv.setUint32(8, transId >>> 0, true);
+    dv.setUint32(12, Math.floor(transId / 0x100000000), true);
+    if (gpa) {
+      dv.setUint32(16, 0, true);
+      dv.setUint32(20, 1, true);
+      dv.setUint32(24, n, true);
+      dv.setUint32(28, 0, true);
+      for (let i = 0; i < pages; i++) {
+        const pfn = gpa.pfn + i;
+        dv.setUint32(32 + 8 * i, pfn >>> 0, true);
+        dv.setUint32(36 + 8 * i, Math.floor(pfn / 0x100000000), true);
+      }
+    }
+    b.set(payload, hdr);
+    b.fill(0, hdr + payload.length, total);
+    return b;
+  }
+
+  /** Coverage of a counter table's keys, without building a string for a key already seen. */
+  private seeKeys(prefix: string, table: Readonly<Record<string, number>>): void {
+    let seen = this.seenKeys.get(prefix);
+    if (!seen) this.seenKeys.set(prefix, (seen = new Set()));
+    for (const k in table) {
+      if (seen.has(k)) continue;
+      seen.add(k);
+      this.see(`${prefix}:${k}`);
+    }
+  }
+
+  /**
+   * The guest's side: reads everything the host wrote into the primary's ring and completes each
+   * transfer-page packet (giving its receive section back), until the host writes nothing more.
+   */
+  private poll(w: HostControlWorld): void {
+    const done = this.pendingCompletions;
+    for (;;) {
+      const rd = w.reader;
+      try {
+        for (let p = rd.first(); p; p = rd.next()) {
+          w.ringBytes += p.len8 * 8 + 8;
+          if (p.type !== VM_PKT_XFER_PAGES) continue;
+          const b = p.bytes;
+          done.push(BigInt(readU32(b, 8)) | (BigInt(readU32(b, 12)) << 32n));
+          if (b.length >= 32) {
+            const count = readU32(b, 24);
+            const offset = readU32(b, 28);
+            const end = Math.min(offset + count, w.recv.bytes.length);
+            if (end > offset) w.recvDirty.push(offset, end);
+          }
+        }
+        rd.close();
+      } catch (e) {
+        // Only a guest that named one of the ring's own pages as its receive buffer can make the
+        // host's writes unreadable; anything else is the host's fault.
+        const gp = w.g.host.bufferGpadls().recv;
+        if (!(e instanceof ProtocolError) || gp === null || gp === w.recvHandle) throw e;
+        w.unreadable = true;
+        done.length = 0;
+        return;
+      }
+      if (!done.length) return;
+      for (const id of done) {
+        RECV_COMPLETION_IDS.setBigUint64(8, id, true);
+        w.g.host.processPacket(0, RECV_COMPLETION);
+      }
+      done.length = 0;
+    }
   }
 }
 
@@ -216,6 +530,7 @@ const RSS_OIDS = [
  * injected by the host; 3 an RSS SET built from the bytes (table of `bytes` mod 8, key of 40 bytes).
  */
 export class HostRssTarget extends FuzzTargetBase<HostWorld> {
+  /** `host-rss`: the id {@link createFuzzTarget} and `npm run fuzz` know it by. */
   readonly name = 'host-rss';
   readonly description = 'RSS and offload OIDs (QUERY/SET) with hostile info buffers, then traffic steering';
   readonly generator = recordsOf([
@@ -228,9 +543,11 @@ export class HostRssTarget extends FuzzTargetBase<HostWorld> {
   constructor(resetEvery = 256) {
     super(resetEvery);
   }
+  /** A host brought up by {@link bringUp} with 4 channels. */
   protected build(): HostWorld {
     return hostWorld(true);
   }
+  /** Spent once the host's session is no longer `ready`. */
   protected override spent(w: HostWorld): boolean {
     return w.g.host.state().phase !== 'ready';
   }
@@ -241,6 +558,7 @@ export class HostRssTarget extends FuzzTargetBase<HostWorld> {
       record(2, new Uint8Array(12)),
     ];
   }
+  /** Runs each record as its tag says (see the class text). */
   protected runRecords(w: HostWorld, records: FuzzRecord[]): void {
     const host = w.g.host;
     for (const r of records) {
@@ -283,10 +601,15 @@ function encodeRndisInfo(p: ReturnType<typeof rssParameters>): Uint8Array {
 // ---------------------------------------------------------------------------------------------
 // Guest path
 
-interface GuestWorld {
+/** What {@link GuestPathTarget} runs against: the netvsc driver booted against a scripted host. */
+export interface GuestWorld {
+  /** The bus the VM runs on (seed 1). */
   readonly bus: Bus;
+  /** The hostile side: a {@link ScriptedHost} with 4 queues that sends what the records say. */
   readonly host: ScriptedHost;
+  /** The driver under test (4 vCPUs, rings of 16 pages); its first netdev is the NIC. */
   readonly driver: NetvscDriver;
+  /** Transaction id used for a completion record too short to carry one (counts up from 1). */
   tid: bigint;
 }
 
@@ -307,6 +630,7 @@ function guestWorld(): GuestWorld {
  * (`set_channels`, transmit, link) chosen by the first byte.
  */
 export class GuestPathTarget extends FuzzTargetBase<GuestWorld> {
+  /** `guest-path`: the id {@link createFuzzTarget} and `npm run fuzz` know it by. */
   readonly name = 'guest-path';
   readonly description = 'hostile NetVSP host messages into the Linux netvsc driver';
   readonly generator = recordsOf([
@@ -324,9 +648,11 @@ export class GuestPathTarget extends FuzzTargetBase<GuestWorld> {
   constructor(resetEvery = 32) {
     super(resetEvery);
   }
+  /** A VM with the netvsc driver booted against a {@link ScriptedHost} with 4 queues. */
   protected build(): GuestWorld {
     return guestWorld();
   }
+  /** Spent when the driver has no netdev (the NIC was never probed). */
   protected override spent(w: GuestWorld): boolean {
     return !w.driver.devices[0];
   }
@@ -339,6 +665,7 @@ export class GuestPathTarget extends FuzzTargetBase<GuestWorld> {
       record(4, Uint8Array.of(1)),
     ];
   }
+  /** Runs each record as its tag says (see the class text). */
   protected runRecords(w: GuestWorld, records: FuzzRecord[]): void {
     const dev = w.driver.devices[0];
     const queues = Math.max(1, dev?.openChannels ?? 1);
@@ -365,7 +692,7 @@ export class GuestPathTarget extends FuzzTargetBase<GuestWorld> {
           if (dev) guestOperation(w, r.bytes);
       }
       this.see(`h2g:${r.tag & 7}:${kindOf(readU32(r.bytes, r.tag & 7) === 1 ? 8 : 0)}`);
-      runWithin(w.bus, FUZZ_MAX_EVENTS, this.name);
+      runWithin(w.bus, FUZZ_MAX_RECORD_EVENTS, this.name, FUZZ_HORIZON_NS, guestSpinCheck(() => w.driver.devices[0]?.stats));
     }
     const s = w.driver.devices[0]?.stats;
     if (s) {
@@ -396,9 +723,13 @@ function guestOperation(w: GuestWorld, b: Uint8Array): void {
 // ---------------------------------------------------------------------------------------------
 // Channel messages
 
-interface VmWorld {
+/** What {@link ChannelMessagesTarget} and {@link RingControlTarget} run against: a booted VM. */
+export interface VmWorld {
+  /** The bus the VM runs on (seed 1): hypervisor, VMBus server and guest VMBus. */
   readonly bus: Bus;
+  /** The NetVSP host (4 queues, no event log). */
   readonly host: NetvspHost;
+  /** The Linux netvsc driver (4 vCPUs, rings of 16 pages). */
   readonly driver: NetvscDriver;
 }
 
@@ -418,6 +749,7 @@ function vmWorld(): VmWorld {
  * with `payload_size` from the record unless bit 2 asks for a lie taken from the first byte).
  */
 export class ChannelMessagesTarget extends FuzzTargetBase<VmWorld> {
+  /** `channel-messages`: the id {@link createFuzzTarget} and `npm run fuzz` know it by. */
   readonly name = 'channel-messages';
   readonly description = 'VMBus channel messages into the guest VMBus driver and the host VMBus server';
   readonly generator = recordsOf([
@@ -428,6 +760,7 @@ export class ChannelMessagesTarget extends FuzzTargetBase<VmWorld> {
   constructor(resetEvery = 32) {
     super(resetEvery);
   }
+  /** A booted VM: the netvsc driver and a NetVSP host with 4 queues. */
   protected build(): VmWorld {
     return vmWorld();
   }
@@ -435,6 +768,7 @@ export class ChannelMessagesTarget extends FuzzTargetBase<VmWorld> {
     // message types 1..22 with a zero body of the largest fixed message
     return Array.from({ length: 22 }, (_, i) => record(i % 2, Uint8Array.of(...u32le(i + 1), ...new Uint8Array(28))));
   }
+  /** Posts each record to the guest or the host as its tag says (see the class text). */
   protected runRecords(w: VmWorld, records: FuzzRecord[]): void {
     for (const r of records) {
       const payload = r.bytes.subarray(0, HV_MESSAGE_PAYLOAD_BYTE_COUNT);
@@ -452,7 +786,7 @@ export class ChannelMessagesTarget extends FuzzTargetBase<VmWorld> {
         w.bus.hypervisor.postMessage(page);
         this.see(`to-host:${kindOf(type)}`);
       }
-      runWithin(w.bus, FUZZ_MAX_EVENTS, this.name);
+      runWithin(w.bus, FUZZ_MAX_RECORD_EVENTS, this.name, FUZZ_HORIZON_NS);
     }
   }
 }
@@ -468,6 +802,7 @@ const RING_WORDS = [0, 4, 8, 12, 64];
  * Tags: bit 0 the ring (0 guest→host, 1 host→guest), bits 1.. the channel; bytes: [word][u32 value].
  */
 export class RingControlTarget extends FuzzTargetBase<VmWorld> {
+  /** `ring-control`: the id {@link createFuzzTarget} and `npm run fuzz` know it by. */
   readonly name = 'ring-control';
   readonly description = 'corrupted ring control pages (indices, interrupt mask, pending send size)';
   readonly generator = recordsOf([
@@ -479,12 +814,14 @@ export class RingControlTarget extends FuzzTargetBase<VmWorld> {
   constructor(resetEvery = 16) {
     super(resetEvery);
   }
+  /** A booted VM: the netvsc driver and a NetVSP host with 4 queues. */
   protected build(): VmWorld {
     return vmWorld();
   }
   dictionary(): Uint8Array[] {
     return [record(0, Uint8Array.of(0, ...u32le(8))), record(1, Uint8Array.of(1, ...u32le(0xffffffff))), record(0, Uint8Array.of(3, ...u32le(65536)))];
   }
+  /** Corrupts one control-page word per record, then runs traffic both ways (see the class text). */
   protected runRecords(w: VmWorld, records: FuzzRecord[]): void {
     const dev = w.driver.devices[0];
     for (const r of records) {
@@ -500,7 +837,7 @@ export class RingControlTarget extends FuzzTargetBase<VmWorld> {
       w.host.injectFlow({ src: '10.0.0.1', dst: '10.0.0.2', proto: 'tcp', sport: 1000 + r.tag, dport: 80 });
       if (dev?.running) dev.send(Uint8Array.from({ length: 64 }, (_, i) => (i < 12 ? 0xff : i)));
       for (const c of chans) if (c.rings) w.bus.hypervisor.signalGuest(c.relid);
-      runWithin(w.bus, FUZZ_MAX_EVENTS, this.name);
+      runWithin(w.bus, FUZZ_MAX_RECORD_EVENTS, this.name, FUZZ_HORIZON_NS, guestSpinCheck(() => w.driver.devices[0]?.stats));
     }
     for (const [k] of Object.entries(w.host.counters.fatal)) this.see(`fatal:${k}`);
   }
@@ -521,6 +858,7 @@ function guestChannels(w: VmWorld) {
  * After every action: combined ≤ max whenever `-l` answers.
  */
 export class InteropTarget extends FuzzTargetBase<Vm> {
+  /** `interop`: the id {@link createFuzzTarget} and `npm run fuzz` know it by. */
   readonly name = 'interop';
   readonly description = 'sequences of ethtool, traffic, host policies, rescinds and link changes on a whole VM';
   readonly generator = recordsOf([fc.tuple(fc.nat(7), fc.uint8Array({ minLength: 1, maxLength: 4 })).map(([t, b]): [number, Uint8Array] => [t, b])], 16);
@@ -568,9 +906,8 @@ export class InteropTarget extends FuzzTargetBase<Vm> {
             vm.host.setLink(!!(b0 & 1));
             break;
           case 5: {
-            const config = vm.host.config as { subchannels: unknown };
             const grant = b0 % 3 === 0 ? 'grant-all' : b0 % 3 === 1 ? 'refuse' : { grantFewer: (r.bytes[1] ?? 0) % 4 };
-            config.subchannels = { ...vm.host.config.subchannels, grant };
+            vm.host.reconfigure({ subchannels: { grant } });
             break;
           }
           case 6:

@@ -29,13 +29,29 @@ import type { NetvscChannels, NetvscStats } from '../guest/types.js';
 /** What the model commands drive: a `Vm` from `createVm` fits, and so does any object shaped alike. */
 export interface ChannelSystem {
   /** Runs one ethtool command line (`'-L eth0 combined 4'`). */
-  ethtool(command: string): { readonly stdout: string; readonly stderr: string; readonly status: number };
+  ethtool(command: string): {
+    /** What ethtool printed on standard output (the `-l` listing). */
+    readonly stdout: string;
+    /** What it printed on standard error (the error message of a refused `-L`). */
+    readonly stderr: string;
+    /** Exit status: 0 on success. */
+    readonly status: number;
+  };
   /** The NetVSP host serving the VM's NIC. */
   readonly host: NetvspHost;
   /** The interface name (`eth0`). */
   readonly ifname: string;
   /** The guest netdev, when probed: its channel counts and statistics. */
-  readonly netvsc: { getChannels(): NetvscChannels; readonly stats: NetvscStats; readonly present: boolean } | undefined;
+  readonly netvsc:
+    | {
+        /** The driver's `get_channels` answer (what `ethtool -l` prints). */
+        getChannels(): NetvscChannels;
+        /** The netdev's counters; `rxPackets` is summed to check that no delivered frame was lost. */
+        readonly stats: NetvscStats;
+        /** `netif_device_present()`: false while the device is detached. */
+        readonly present: boolean;
+      }
+    | undefined;
   /** Runs the simulation until idle. */
   runIdle(what?: string): number;
 }
@@ -44,6 +60,7 @@ export interface ChannelSystem {
 export interface ChannelModel {
   /** Last combined count and maximum read by a successful `-l`. */
   combined: number;
+  /** The "Pre-set maximums" Combined count last read (the driver's `max_chn`). */
   max: number;
   /** The host's grant policy now in force. */
   grant: NetvspSubchannelGrant;
@@ -51,6 +68,7 @@ export interface ChannelModel {
   rescinded: number;
   /** Frames the host reported delivered, and the guest's receive count at the start. */
   delivered: number;
+  /** The guest's total `rxPackets` when the model was built; later counts are taken relative to it. */
   readonly rxBase: number;
   /** Commands run (for reports). */
   steps: number;
@@ -58,6 +76,7 @@ export interface ChannelModel {
 
 /** A channel-count violation found by a check. */
 export class ChannelInvariantError extends Error {
+  /** Always `'ChannelInvariantError'`: the name fast-check and stack traces print for a violation. */
   override readonly name = 'ChannelInvariantError';
 }
 
@@ -67,8 +86,16 @@ function fail(what: string, detail: unknown): never {
 
 const sum = (a: readonly number[]) => a.reduce((x, y) => x + y, 0);
 
+/** The two Combined counts of an `ethtool -l` listing. */
+export interface ChannelListing {
+  /** "Pre-set maximums" Combined: the most channels allowed (`max_combined`). */
+  max: number;
+  /** "Current hardware settings" Combined: channels in use (`combined_count`). */
+  combined: number;
+}
+
 /** Parses the "Current hardware settings" and "Pre-set maximums" Combined lines of `ethtool -l`. */
-export function parseChannelListing(stdout: string): { max: number; combined: number } {
+export function parseChannelListing(stdout: string): ChannelListing {
   const pre = /Pre-set maximums:[\s\S]*?Combined:\s+(\d+)/.exec(stdout);
   const cur = /Current hardware settings:[\s\S]*?Combined:\s+(\d+)/.exec(stdout);
   if (!pre || !cur) fail('ethtool -l output not understood', stdout);
@@ -88,7 +115,7 @@ export function channelModel(sys: ChannelSystem): ChannelModel {
 // Invariants, usable on their own.
 
 /** combined ≤ max, and `-l` agrees with the driver's get_channels. Returns the listing. */
-export function checkCurrentWithinMax(sys: ChannelSystem): { max: number; combined: number } {
+export function checkCurrentWithinMax(sys: ChannelSystem): ChannelListing {
   const r = sys.ethtool(`-l ${sys.ifname}`);
   if (r.status !== 0) fail('ethtool -l failed', r.stderr);
   const l = parseChannelListing(r.stdout);
@@ -144,11 +171,18 @@ export function expectedCombined(n: number, grant: NetvspSubchannelGrant): numbe
 // ---------------------------------------------------------------------------------------------
 // Commands.
 
-type Cmd = fc.Command<ChannelModel, ChannelSystem>;
+/**
+ * A fast-check model command over a {@link ChannelModel} and a {@link ChannelSystem}: what every
+ * command class here implements and {@link channelCommands} generates, for `fc.commands`.
+ */
+export type ChannelCommand = fc.Command<ChannelModel, ChannelSystem>;
 
 /** `ethtool -L <if> combined N`. */
-export class SetCombinedCommand implements Cmd {
-  constructor(readonly n: number) {}
+export class SetCombinedCommand implements ChannelCommand {
+  constructor(
+    /** The combined count asked for; values outside 1..max are tried too and must be refused. */
+    readonly n: number,
+  ) {}
   check(): boolean {
     return true;
   }
@@ -180,7 +214,7 @@ export class SetCombinedCommand implements Cmd {
 }
 
 /** `ethtool -l <if>`: reads the counts and checks them. */
-export class GetChannelsCommand implements Cmd {
+export class GetChannelsCommand implements ChannelCommand {
   check(): boolean {
     return true;
   }
@@ -199,9 +233,11 @@ export class GetChannelsCommand implements Cmd {
  * The host changes how it answers the next subchannel requests (an administrator resizing the
  * vNIC's queues). Takes effect at the next NVSP 133; the running session is not touched.
  */
-export class HostPolicyCommand implements Cmd {
+export class HostPolicyCommand implements ChannelCommand {
   constructor(
+    /** The grant policy the host applies from the next subchannel request. */
     readonly grant: NetvspSubchannelGrant,
+    /** Virtual ns the host waits before answering a subchannel request (default 0). */
     readonly answerDelay = 0,
   ) {}
   check(): boolean {
@@ -209,10 +245,8 @@ export class HostPolicyCommand implements Cmd {
   }
   run(m: ChannelModel, sys: ChannelSystem): void {
     m.steps++;
-    // The host reads its resolved config at each request; the model swaps the policy in place, as a
-    // reconfigured host would, keeping every other field.
-    const config = sys.host.config as { subchannels: unknown };
-    config.subchannels = { ...sys.host.config.subchannels, grant: this.grant, answerDelay: this.answerDelay };
+    // The rest of the policy (offer order and delays) stays as it is.
+    sys.host.reconfigure({ subchannels: { grant: this.grant, answerDelay: this.answerDelay } });
     m.grant = this.grant;
   }
   toString(): string {
@@ -221,8 +255,11 @@ export class HostPolicyCommand implements Cmd {
 }
 
 /** The host rescinds one open subchannel on its own. */
-export class RescindCommand implements Cmd {
-  constructor(readonly pick: number) {}
+export class RescindCommand implements ChannelCommand {
+  constructor(
+    /** Which open subchannel to rescind: an index into the open ones (ascending), taken modulo their number. */
+    readonly pick: number,
+  ) {}
   check(m: ChannelModel): boolean {
     return m.combined > 1;
   }
@@ -243,9 +280,11 @@ export class RescindCommand implements Cmd {
 }
 
 /** The host delivers `count` TCP frames of distinct flows; the guest must count every delivered one. */
-export class TrafficCommand implements Cmd {
+export class TrafficCommand implements ChannelCommand {
   constructor(
+    /** Seed of the flows' addresses and ports (frame i uses `seed + i × 7919`). */
     readonly seed: number,
+    /** Frames to inject, one flow each. */
     readonly count: number,
   ) {}
   check(): boolean {
@@ -279,14 +318,14 @@ export interface ChannelCommandOptions {
 }
 
 /** The command arbitraries, for `fc.commands(channelCommands(...))`. */
-export function channelCommands(options: ChannelCommandOptions = {}): fc.Arbitrary<Cmd>[] {
+export function channelCommands(options: ChannelCommandOptions = {}): fc.Arbitrary<ChannelCommand>[] {
   const vcpus = options.vcpus ?? 8;
   const grant: fc.Arbitrary<NetvspSubchannelGrant> = fc.oneof(
     fc.constant<NetvspSubchannelGrant>('grant-all'),
     fc.constant<NetvspSubchannelGrant>('refuse'),
     fc.integer({ min: 0, max: 7 }).map((k): NetvspSubchannelGrant => ({ grantFewer: k })),
   );
-  const cmds: fc.Arbitrary<Cmd>[] = [
+  const cmds: fc.Arbitrary<ChannelCommand>[] = [
     fc.integer({ min: 0, max: vcpus + 2 }).map((n) => new SetCombinedCommand(n)),
     fc.constant(new GetChannelsCommand()),
   ];

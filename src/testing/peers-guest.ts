@@ -44,9 +44,11 @@ export const LINUX_VERSIONS = [0x60001, 0x60000, 0x50000, 0x40000, 0x30002, 0x2]
 
 /** A packet the guest took off a channel's host→guest ring. */
 export interface Received {
+  /** Virtual time (ns) the guest read it. */
   readonly time: number;
   /** Subchannel index of the channel. */
   readonly channel: number;
+  /** The decoded VMBus packet (a copy of the ring bytes). */
   readonly packet: VmbusPacket;
   /** For transfer-page packets: the bytes of each range, read from the receive buffer. */
   readonly ranges: Uint8Array[];
@@ -54,8 +56,11 @@ export interface Received {
 
 /** Options of {@link ScriptedGuest}. */
 export interface ScriptedGuestOptions {
+  /** Configuration of the NetVSP host under test, built on the bus's host side (default: all defaults). */
   readonly host?: NetvspConfig;
+  /** Seed of the bus scheduler (same seed, same interleaving, same bytes; default 1). */
   readonly seed?: number;
+  /** Further options of the bus (scheduler, guest memory, hypervisor, VMBus host and guest); its seed is {@link seed}. */
   readonly bus?: Omit<BusOptions, 'seed'>;
   /** Pages of each ring (default 32 per direction). */
   readonly ringPages?: number;
@@ -67,7 +72,9 @@ export interface ScriptedGuestOptions {
 
 /** The guest side of one test. */
 export class ScriptedGuest {
+  /** The bus both sides sit on, created from the options; {@link run} runs it. */
   readonly bus: Bus;
+  /** The NetVSP host under test, on the bus's host side; inspect it with its `state()` and counters. */
   readonly host: NetvspHost;
   /** Channels by subchannel index (0 = primary). */
   readonly channels = new Map<number, GuestChannel>();
@@ -77,8 +84,11 @@ export class ScriptedGuest {
   readonly inbox = new Map<number, Received[]>();
   /** Receive completions to hold back instead of sending (`autoComplete` off). */
   readonly held: Received[] = [];
+  /** Complete each transfer-page packet as soon as it is read (Linux's way); when false it goes to {@link held}. May be switched at any time. */
   autoComplete: boolean;
+  /** The pages given to the host as the receive buffer (set by {@link bringUp} or the test); ranges are read from here. */
   recvBuffer: GuestBuffer | null = null;
+  /** The pages given to the host as the send buffer; {@link sendFromSection} writes 6144-byte sections into it. */
   sendBuffer: GuestBuffer | null = null;
   /** A scratch page for GPA-direct RNDIS requests. */
   private rndisPage: GuestBuffer | null = null;
@@ -206,7 +216,14 @@ export class ScriptedGuest {
   }
 
   /** Completions received on a channel, decoded as host messages (null for an empty one). */
-  completions(index = 0): { transId: bigint; msg: NvspMessage | null; length: number }[] {
+  completions(index = 0): {
+    /** The completion's transaction id: the request id of the message it answers. */
+    transId: bigint;
+    /** The payload decoded as a host NVSP message at the host's negotiated version; `null` when empty. */
+    msg: NvspMessage | null;
+    /** Payload length in bytes (its size depends on the host's `peer` style and the NVSP version). */
+    length: number;
+  }[] {
     return this.received(index)
       .filter((r) => r.packet.kind === 'completion')
       .map((r) => ({
@@ -235,7 +252,12 @@ export class ScriptedGuest {
   }
 
   /** Allocates guest pages and describes them to the host with a GPADL on the primary. */
-  gpadl(pages: number): { buffer: GuestBuffer; handle: number } {
+  gpadl(pages: number): {
+    /** The guest pages allocated. */
+    buffer: GuestBuffer;
+    /** The GPADL handle the host knows them by (for SEND_RECV_BUF / SEND_SEND_BUF). */
+    handle: number;
+  } {
     const a = this.bus.memory.alloc(pages);
     if (!a.ok) throw new Error('guest memory exhausted');
     const c = this.bus.guest.establishGpadl(this.primary, a.buffer);
@@ -301,12 +323,20 @@ export class ScriptedGuest {
 
 /** What {@link bringUp} reached. */
 export interface BringUp {
+  /** NVSP version the host accepted (the first of {@link LINUX_VERSIONS} it completed with SUCCESS). */
   readonly version: number;
-  readonly rssCaps: { num_recv_que: number; num_indirect_tabent: number } | null;
+  /** The host's answer to `OID_GEN_RECEIVE_SCALE_CAPABILITIES`; `null` before NVSP 5 or when the query failed. */
+  readonly rssCaps: {
+    /** `num_recv_que`: receive queues the host offers (RSS needs at least 2). */
+    num_recv_que: number;
+    /** `num_indirect_tabent`: indirection table entries the host asks for. */
+    num_indirect_tabent: number;
+  } | null;
   /** Subchannels granted (0 when none were asked or the host refused). */
   readonly granted: number;
   /** The indirection table sent to the host (Linux: i mod requested channels), or null. */
   readonly table: number[] | null;
+  /** The 40-byte Toeplitz key sent with the RSS SETs, or null when RSS was not programmed. */
   readonly key: Uint8Array | null;
 }
 

@@ -142,3 +142,25 @@ describe('every target on a few hundred inputs', () => {
     expect(() => createFuzzTarget('nope')).toThrow(/unknown fuzz target/);
   });
 });
+
+describe('runWithin', () => {
+  it('with a horizon, a timer re-arming itself seconds apart is waiting; an event storm within it is a hang', async () => {
+    const { createBus } = await import('../../src/vmbus/bus.js');
+    const { runWithin, FUZZ_HORIZON_NS } = await import('../../src/testing/fuzz-core.js');
+    const timer = createBus({ seed: 1 });
+    const tick = () => void timer.scheduler.schedule(2e9, tick, 'retry');
+    tick();
+    expect(runWithin(timer, 1000, 'timer', FUZZ_HORIZON_NS)).toBe(5);
+    expect(timer.scheduler.now).toBe(10e9);
+    expect(timer.scheduler.pending).toBe(1);
+    expect(() => runWithin(timer, 1000, 'timer')).toThrow(FuzzHangError);
+    const storm = createBus({ seed: 1 });
+    const spin = () => void storm.scheduler.schedule(0, spin, 'spin');
+    spin();
+    expect(() => runWithin(storm, 1000, 'storm', FUZZ_HORIZON_NS)).toThrow(/still busy after 1000 scheduler events within 10 virtual seconds/);
+    // idle: returns at once and leaves the clock where it was
+    const idle = createBus({ seed: 1 });
+    expect(runWithin(idle, 1000, 'idle', FUZZ_HORIZON_NS)).toBe(0);
+    expect(idle.scheduler.now).toBe(0);
+  });
+});
