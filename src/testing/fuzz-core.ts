@@ -75,8 +75,19 @@ export const FUZZ_HORIZON_NS = 10_000_000_000;
 
 /** What {@link runWithin} drives: a `Bus` from `createBus`, or anything with its scheduler. */
 export interface FuzzRunnable {
+  /** Runs scheduler events until none is left or `maxEvents` ran; returns how many ran (`Bus.run`). */
   run(o: { maxEvents: number }): number;
-  readonly scheduler: { readonly pending: number; readonly now: number; peekTime(): number | undefined; step(): boolean };
+  /** The deterministic scheduler behind it, stepped one event at a time when a horizon is given. */
+  readonly scheduler: {
+    /** Events scheduled and not yet run. */
+    readonly pending: number;
+    /** Virtual time now, in nanoseconds. */
+    readonly now: number;
+    /** Virtual time (ns) of the next event due, or `undefined` when none is pending. */
+    peekTime(): number | undefined;
+    /** Runs the next event; `false` when there was none. */
+    step(): boolean;
+  };
 }
 
 /**
