@@ -119,6 +119,7 @@ export class Mutex {
 
   constructor(
     private readonly scheduler: Scheduler,
+    /** Lock name for scheduler event labels (the driver's RTNL lock is `rtnl`). */
     readonly name: string,
   ) {}
 
@@ -196,6 +197,7 @@ export class Work {
   constructor(
     private readonly scheduler: Scheduler,
     private readonly fn: (self: Work) => BlockingFlow<void>,
+    /** The Linux work function's name (`netvsc_link_change`, `netvsc_subchan_work`), used in scheduler event labels. */
     readonly name: string,
     private readonly rtnl?: Mutex,
   ) {}

@@ -50,7 +50,7 @@ import {
   rndisFilterSetRssParam,
   rndisSetSubchannel,
 } from './rndis-filter.js';
-import type { NetvscChannels, NetvscOptions, NetvscStats, NetvscWarning, NetvscWarningCode } from './types.js';
+import type { NetvscChannels, NetvscEthStats, NetvscOptions, NetvscStats, NetvscWarning, NetvscWarningCode } from './types.js';
 
 /** `ETH_RSS_HASH_NO_CHANGE` and `ETH_RSS_HASH_TOP` (include/uapi/linux/ethtool.h). */
 export const ETH_RSS_HASH_NO_CHANGE = 0;
@@ -60,11 +60,32 @@ export const ETH_RSS_HASH_TOP = 1;
 /** What {@link NetvscNetdev.send} did with a frame (`netvsc_xmit`'s outcomes). */
 export type NetvscXmitResult =
   /** Handed to the host on `queue`. */
-  | { readonly ok: true; readonly queue: number }
+  | {
+      /** True: the SEND_RNDIS_PKT went into the queue's ring. */
+      readonly ok: true;
+      /** Transmit queue (channel index) the frame was sent on. */
+      readonly queue: number;
+    }
   /** NETDEV_TX_BUSY: the queue is stopped or the ring full; the stack would retry. */
-  | { readonly ok: false; readonly busy: true; readonly queue: number }
+  | {
+      /** False: the frame was not sent. */
+      readonly ok: false;
+      /** True: refused for now (counted in `txBusy`); sending again later may succeed. */
+      readonly busy: true;
+      /** Transmit queue that was stopped or full. */
+      readonly queue: number;
+    }
   /** Dropped (`tx_dropped`), with the reason. */
-  | { readonly ok: false; readonly busy: false; readonly queue: number; readonly error: NetvscErrno | 'ENETDOWN' };
+  | {
+      /** False: the frame was not sent. */
+      readonly ok: false;
+      /** False: dropped for good (counted in `txDropped`). */
+      readonly busy: false;
+      /** Transmit queue the frame was meant for. */
+      readonly queue: number;
+      /** Why: ENETDOWN when the interface is not registered or not up, else the send's errno (ENODEV while detached, ENOMEM, …). */
+      readonly error: NetvscErrno | 'ENETDOWN';
+    };
 
 /** Options of one transmitted frame. */
 export interface NetvscXmitOptions {
@@ -73,7 +94,14 @@ export interface NetvscXmitOptions {
   /** A recorded receive queue (forwarded traffic): used instead of the send table. */
   readonly queue?: number;
   /** An 802.1Q tag to send as a PPI. */
-  readonly vlan?: { readonly vlanid: number; readonly pri?: number; readonly cfi?: number };
+  readonly vlan?: {
+    /** VLAN id, 12 bits (`NDIS_8021Q_INFO.vlanid`). */
+    readonly vlanid: number;
+    /** Priority code point, 3 bits (default 0). */
+    readonly pri?: number;
+    /** Canonical format indicator / DEI bit (default 0). */
+    readonly cfi?: number;
+  };
 }
 
 /** `netif_get_num_default_rss_queues` is not used by 6.1's netvsc; VRSS_CHANNEL_DEFAULT is. */
@@ -113,9 +141,13 @@ function newStats(): NetvscStats {
  * probed. Create it with {@link registerNetvscDriver}.
  */
 export class NetvscDriver {
+  /** The guest VMBus the driver is registered on. */
   readonly guest: VmbusGuest;
+  /** The guest's virtual-time scheduler (`guest.scheduler`). */
   readonly scheduler: Scheduler;
+  /** The driver behaviour chosen by `options.profile` (default Linux 6.1). */
   readonly profile: NetvscProfile;
+  /** The options given to {@link registerNetvscDriver}, as given (defaults are applied where read). */
   readonly options: NetvscOptions;
   /** The RTNL lock (one per VM). */
   readonly rtnl: Mutex;
@@ -125,6 +157,7 @@ export class NetvscDriver {
   readonly vcpus: number;
   /** CPUs of the primary channel's NUMA node (4.2's default channel count). */
   readonly numaNodeCpus: number;
+  /** An isolated (SNP/TDX) guest (`hv_is_isolation_supported()`): NVSP 6.1 required, no SR-IOV, VF association ignored. */
   readonly isolated: boolean;
   /** Bytes of each ring (`netvsc_ring_bytes`). */
   readonly ringBytes: number;
@@ -182,12 +215,17 @@ export function registerNetvscDriver(guest: VmbusGuest, options: NetvscOptions =
  * RNDIS state hangs off {@link NetvscNetdev.nvdev} (NULL while detached).
  */
 export class NetvscNetdev {
+  /** The driver instance that probed this NIC. */
   readonly driver: NetvscDriver;
+  /** The guest VMBus the NIC's channels belong to. */
   readonly guest: VmbusGuest;
+  /** The guest's virtual-time scheduler. */
   readonly scheduler: Scheduler;
+  /** The driver behaviour (6.1 or 4.2), the driver's profile. */
   readonly profile: NetvscProfile;
   /** The primary channel (`hv_device->channel`). */
   readonly channel: GuestChannel;
+  /** Interface name (`net_device.name`): `eth0`, `eth1`, … by probe order, or from the driver option `name`. */
   readonly name: string;
   /** `register_netdevice` done (and not yet unregistered). */
   registered = false;
@@ -195,12 +233,17 @@ export class NetvscNetdev {
   present = false;
   /** `netif_running()` (IFF_UP). */
   running = false;
+  /** `netif_carrier_ok()`: on when the device is open and the host reports the link connected (MEDIA_CONNECT_STATUS / link indications). */
   carrier = false;
+  /** `net_device.mtu` in bytes: the `mtu` option (default 1500), lowered at device add to the host's `OID_GEN_MAXIMUM_FRAME_SIZE` if that is smaller. */
   mtu: number;
+  /** `min_mtu`: 68 (`NETVSC_MTU_MIN`). */
   minMtu = NETVSC_MTU_MIN;
+  /** `max_mtu`: 65521 (`NETVSC_MTU - ETH_HLEN`) from NVSP 2 on, else 1500; set at probe. */
   maxMtu = ETH_DATA_LEN;
   /** The MAC address (PERMANENT_ADDRESS from the host). */
   mac = new Uint8Array(6);
+  /** `ifalias`: the `ifalias` option, else the host's `OID_GEN_FRIENDLY_NAME` unless it is "Network Adapter" (6.1); `null` when unset. */
   ifalias: string | null;
   /** Link speed in Mbit/s (`ndc->speed`; 0 until the host says). */
   speed = 0;
@@ -208,23 +251,31 @@ export class NetvscNetdev {
   readonly txTable = new Uint32Array(VRSS_SEND_TAB_SIZE);
   /** The receive indirection table (`rx_table`), NULL while detached or without RSS. */
   rxTable: Uint16Array | null = null;
+  /** `rx_table_sz`: entries of {@link rxTable}, the host's `num_indirect_tabent` when 1..`ITAB_NUM_MAX`, else 128; 0 without RSS. */
   rxTableSz = 0;
   /** IFF_RXFH_CONFIGURED: the user set the indirection table (the ethtool core keeps it). */
   rxfhConfigured = false;
+  /** `real_num_tx_queues`: transmit queues in use (1, then `num_chn` once the subchannels are set up); queue selection folds below it. */
   realNumTxQueues = 1;
+  /** `real_num_rx_queues`: receive queues in use, kept equal to {@link realNumTxQueues}. */
   realNumRxQueues = 1;
   /** Stopped transmit queues. */
   readonly txqStopped: boolean[] = new Array<boolean>(VRSS_CHANNEL_MAX).fill(false);
   /** The host offers RSC (NETIF_F_LRO in hw_features) / LRO is on in features. */
   hwLro = false;
+  /** NETIF_F_LRO in `features`: copied from {@link hwLro} at the end of probe; when on, later offload SETs (re-attach) enable RSC. */
   featureLro = false;
+  /** `vf_alloc` from the host's SEND_VF_ASSOCIATION: non-zero when a VF is allocated (ignored in isolated guests). */
   vfAlloc = 0;
+  /** `vf_serial` from SEND_VF_ASSOCIATION: the serial number of the associated VF. */
   vfSerial = 0;
   /** `ndev_ctx->nvdev`. */
   nvdev: NetvscDevice | null = null;
+  /** Message, queue and detach/attach counters; they survive detach/attach. */
   readonly stats: NetvscStats = newStats();
   /** Linux's `eth_stats` counters the model keeps. */
-  readonly ethStats = { txSendFull: 0, rxCompBusy: 0, notifyPeers: 0 };
+  readonly ethStats: NetvscEthStats = { txSendFull: 0, rxCompBusy: 0, notifyPeers: 0 };
+  /** What Linux would have logged (netdev_err/netdev_warn), oldest first, with virtual time and queue. */
   readonly warnings: NetvscWarning[] = [];
   /** Result of probe (0 or the error that made it fail). */
   probeResult: Completion<NetvscResult> = new Completion();

@@ -35,8 +35,9 @@ import {
   nvspMsgTypeName,
   type NvspMessage,
 } from '../protocol/nvsp.js';
-import type { GuestChannel, VmbusGuest } from '../vmbus/linux-vmbus.js';
-import type { GuestBuffer } from '../vmbus/memory.js';
+import type { GuestChannel, OpenOptions, VmbusGuest } from '../vmbus/linux-vmbus.js';
+import { RNDIS_MSG } from '../protocol/rndis.js';
+import { bufferView, dirtyOf, writeBuffer, type GuestBuffer } from '../vmbus/memory.js';
 import { VmbusPacketType, type GpaRange, type VmbusPacket } from '../vmbus/packet.js';
 import { VMBUS_RQST_ERROR, VMBUS_RQST_ID_NO_RESPONSE } from '../vmbus/requestor.js';
 import type { RingPacketView, RingProducer } from '../vmbus/ring.js';
@@ -62,12 +63,19 @@ import type { RndisDevice } from './rndis-filter.js';
 
 /** What `netvsc_devinfo_get` carries from one attach to the next (`struct netvsc_device_info`). */
 export interface NetvscDeviceInfo {
+  /** `mac_adr`: output — device add copies the permanent MAC from the host's reply in here (6 bytes). */
   mac: Uint8Array;
+  /** `num_chn`: channels wanted, primary included (6.1 probe default 8; 4.2 starts at 0 = pick by rule). */
   numChn: number;
+  /** `send_sections`: send-buffer sections asked for; the buffer is this × {@link sendSectionSize}, rounded up to 4 KiB. */
   sendSections: number;
+  /** `send_section_size` in bytes (6144 at probe; afterwards the size the host answered). */
   sendSectionSize: number;
+  /** `recv_sections`: receive-buffer sections asked for; the buffer is this × {@link recvSectionSize}, rounded up to 4 KiB. */
   recvSections: number;
+  /** `recv_section_size` in bytes (1728 at probe; afterwards the size the host answered). */
   recvSectionSize: number;
+  /** `rss_key`: the 40-byte Toeplitz key programmed after a re-attach, copied from the old device (zeros without one). */
   rssKey: Uint8Array;
 }
 
@@ -89,8 +97,11 @@ const PAGE_OFFSET = 0xffff888000000000n;
 export class NetvscChannel {
   /** The channel this queue sends on (the primary until its subchannel opens). */
   channel: GuestChannel;
+  /** `netif_napi_add` was done for this queue (cleared by device remove). */
   napiAdded = false;
+  /** `napi_enable` was done: the channel callback may schedule a poll (set once the channel is open). */
   napiEnabled = false;
+  /** A `netvsc_poll` is scheduled or running (NAPI_STATE_SCHED); the host's interrupts stay masked meanwhile. */
   napiScheduled = false;
   /** A poll is part way through the ring (`nvchan->desc`). */
   inInterval = false;
@@ -98,22 +109,33 @@ export class NetvscChannel {
   hung = false;
   /** Receive-completion ring (`struct multi_recv_comp`); `null` until allocated. */
   mrcTids: bigint[] | null = null;
+  /** NVSP status (SUCCESS or FAIL) of each pending completion, parallel to {@link mrcTids}; `null` until allocated. */
   mrcStatus: number[] | null = null;
+  /** `mrc.first`: slot of the oldest completion not yet sent; the ring is empty when it equals {@link mrcNext}. */
   mrcFirst = 0;
+  /** `mrc.next`: slot the next receive completion goes into (wraps at `recv_completion_cnt`). */
   mrcNext = 0;
   /** Sends outstanding on this queue (`queue_sends`). */
   queueSends = 0;
   /** RSC reassembly (`struct nvsc_rsc`). */
   rscCnt = 0;
+  /** `rsc.is_last`: the RNDIS message being processed is in the last range of its transfer-page packet. */
   rscIsLast = false;
+  /** `rsc.pktlen`: bytes of the frame gathered so far (sum of {@link rscFrags}). */
   rscPktlen = 0;
+  /** The fragments of the frame being reassembled (one for a non-RSC frame); reset at each first fragment. */
   rscFrags: Uint8Array[] = [];
+  /** `rx_stats.packets`: frames this queue handed up the stack. */
   rxPackets = 0;
+  /** `rx_stats.bytes`: bytes of those frames. */
   rxBytes = 0;
+  /** `tx_stats.packets`: data packets on this queue whose send completion arrived. */
   txPackets = 0;
+  /** `tx_stats.bytes`: frame bytes of those packets. */
   txBytes = 0;
 
   constructor(
+    /** Queue number: 0 for the primary channel, else the subchannel's `offermsg.offer.sub_channel_index`. */
     readonly index: number,
     channel: GuestChannel,
   ) {
@@ -129,39 +151,69 @@ type SendResult = NetvscResult;
  * (`netvsc_device_add`), destroyed by {@link NetvscDevice.remove} (`netvsc_device_remove`).
  */
 export class NetvscDevice {
+  /** The net device that owns this attach (`net_device_context`); it outlives detach/attach cycles. */
   readonly ndev: NetvscNetdev;
+  /** The primary VMBus channel (`hv_device.channel`), queue 0 and the carrier of all NVSP control messages. */
   readonly primary: GuestChannel;
+  /** The guest VMBus the channels, GPADLs and guest memory belong to. */
   readonly guest: VmbusGuest;
+  /** The virtual-time scheduler shared with the rest of the VM. */
   readonly scheduler: Scheduler;
+  /** The driver behaviour (6.1 or 4.2) this device follows, the net device's profile. */
   readonly profile: NetvscProfile;
   /** Synthetic kernel address of this struct (request ids of the requestor-less 4.2 profile). */
   readonly addr: bigint;
+  /** `nvsp_version`: the NVSP version the host accepted in INIT_COMPLETE (e.g. 0x60001 for 6.1); 0 before. */
   nvspVersion = 0;
+  /** `destroy`: removal has begun (RNDIS HALT sent); sends fail with ENODEV and drain progress wakes {@link waitDrain}. */
   destroy = false;
+  /** `tx_disable`: stopped transmit queues must stay stopped; true from creation to the end of probe/attach, and again while closed or the link is down. */
   txDisable = true;
+  /** `max_pkt`: `max_pkt_per_msg` of the RNDIS INIT_CMPLT (8 until INIT succeeds); recorded, not used for batching. */
   maxPkt = 8;
+  /** `pkt_align`: 2^`pkt_alignment_factor` of INIT_CMPLT, in bytes; a frame takes a send section only if its length + this fits below the section size. */
   pktAlign = 8;
+  /** Guest pages of the receive buffer; `null` before allocation and after device remove. */
   recvBuf: GuestBuffer | null = null;
+  /** `recv_buf_size`: bytes allocated for the receive buffer (sections × section size rounded up to 4 KiB, 15 MiB cap for NVSP ≤ 2; 4.2: 16 MiB). */
   recvBufSize = 0;
+  /** `recv_buf_gpadl_handle`: the receive buffer's GPADL id sent in SEND_RECV_BUF; 0 when none was established. */
   recvBufGpadl = 0;
+  /** `recv_section_cnt`: sections the host reported in SEND_RECV_BUF_COMPLETE; 0 after the buffer is revoked. */
   recvSectionCnt = 0;
+  /** `recv_section_size`: bytes per receive section, as the host reported (6.1 drops a range longer than this). */
   recvSectionSize = 0;
+  /** `recv_completion_cnt`: slots of every queue's receive-completion ring, `recv_section_cnt + 1`. */
   recvCompletionCnt = 0;
+  /** Guest pages of the send buffer; `null` before allocation and after device remove. */
   sendBuf: GuestBuffer | null = null;
+  /** `send_buf_size`: bytes allocated for the send buffer (sections × section size rounded up to 4 KiB; 4.2: 1 MiB). */
   sendBufSize = 0;
+  /** `send_buf_gpadl_handle`: the send buffer's GPADL id sent in SEND_SEND_BUF; 0 when none was established. */
   sendBufGpadl = 0;
+  /** `send_section_cnt`: `send_buf_size / send_section_size`, rounded down; 0 after the buffer is revoked. */
   sendSectionCnt = 0;
+  /** `send_section_size`: bytes per send section, from the host's SEND_SEND_BUF_COMPLETE. */
   sendSectionSize = 0;
+  /** `send_section_map`: one byte per send section (Linux: one bit), 1 while a sent frame occupies it; `null` until the send buffer is set up. */
   sendSectionMap: Uint8Array | null = null;
+  /** `max_chn`: the most channels this device may use (6.1: min(host RSS queues, vCPUs, 64)); 1 without RSS. */
   maxChn = 1;
+  /** `num_chn`: channels in use, primary included; set to 1 + the host's grant after the SUBCHANNEL request. */
   numChn = 1;
+  /** `open_chn`: channels opened, primary included (6.1 counts subchannel opens, failed ones too, and waits for it to reach `num_chn`). */
   openChn = 0;
   /** The shared control request buffer (`channel_init_pkt`). */
   readonly channelInitPkt = new Uint8Array(40);
+  /** `channel_init_wait`: completed when the host's completion of INIT, SEND_RECV_BUF, SEND_SEND_BUF or SUBCHANNEL was copied into {@link channelInitPkt}. */
   readonly channelInitWait: KCompletion;
+  /** `chan_table`: the 64 (`VRSS_CHANNEL_MAX`) queues, indexed by queue number; only the first {@link numChn} are used. */
   readonly chanTable: NetvscChannel[] = [];
+  /** `extension`: the RNDIS session on this device, set by `rndis_filter_device_add`; `null` before. */
   extension: RndisDevice | null = null;
+  /** `subchan_open`: woken when {@link openChn} reaches {@link numChn} (every granted subchannel was opened). */
   readonly subchanOpen: WaitQueue;
+  /** `wait_drain`: woken during removal as sends complete and receive completions go out, until the device is idle. */
   readonly waitDrain: WaitQueue;
   /** `subchan_work` (6.1): subchannels are asked for after probe, from the system workqueue. */
   readonly subchanWork: Work;
@@ -227,8 +279,12 @@ export class NetvscDevice {
     return nv;
   }
 
-  /** The `vmbus_open` arguments netvsc uses for every channel of the device. */
-  openOptions(nvchan: NetvscChannel) {
+  /**
+   * The `vmbus_open` arguments netvsc uses for every channel of the device: both rings `ring_size`
+   * pages; 6.1 adds a requestor and an inbound `max_pkt_size` of `NETVSC_MAX_PKT_SIZE` (4.2: the
+   * ring size); the callback is `netvsc_channel_cb` for `nvchan`, in HV_CALL_ISR mode.
+   */
+  openOptions(nvchan: NetvscChannel): OpenOptions {
     const rb = this.ringBytes;
     return {
       sendRingSize: rb,
@@ -492,7 +548,7 @@ export class NetvscDevice {
     }
     const skb = PAGE_OFFSET + 0x200000000n + ++this.skbSeq * 0x100n;
     if (section !== NETVSC_INVALID_INDEX) {
-      this.sendBuf!.bytes.set(rndis, section * this.sendSectionSize);
+      writeBuffer(this.sendBuf!, section * this.sendSectionSize, rndis);
       const r = this.sendPkt(nvchan, 0, section, pktlen, null, skb, { kind: 'data', q, sectionIndex: section, packets: 1, bytes: frameLen, pages: null });
       if (r !== 0) this.sendSectionMap![section] = 0;
       return r;
@@ -500,7 +556,7 @@ export class NetvscDevice {
     // page ranges: the RNDIS header range, then the frame page by page (init_page_array)
     const pages = this.allocPages(pktlen + 4096);
     if (!pages) return 'ENOMEM';
-    pages.bytes.set(rndis, 0);
+    writeBuffer(pages, 0, rndis);
     const ranges: GpaRange[] = [{ byte_count: rmsgSize, byte_offset: 0, pfns: [BigInt(pages.pfn)] }];
     let off = rmsgSize;
     while (off < pktlen) {
@@ -807,7 +863,10 @@ export class NetvscDevice {
         continue;
       }
       nvchan.rscIsLast = i === count - 1;
-      const ret = this.ndev.rndisFilterReceive(this, nvchan, recv.bytes.subarray(offset, offset + buflen));
+      const view = bufferView(recv, offset, offset + buflen);
+      // a data message's frame goes up the stack (to user code): the whole buffer counts as handed out
+      if (buflen >= 4 && rd32(view, 0) === RNDIS_MSG.PACKET) dirtyOf(recv)?.exposeAll();
+      const ret = this.ndev.rndisFilterReceive(this, nvchan, view);
       if (nvchan.hung) return count;
       if (ret !== NVSP_STAT_SUCCESS) {
         nvchan.rscCnt = 0;

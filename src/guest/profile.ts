@@ -25,6 +25,7 @@ export type NetvscProfileName = 'linux-6.1' | 'linux-4.2';
 
 /** The behaviour switches of one driver version. */
 export interface NetvscProfile {
+  /** The profile's name, as given in the driver option `profile`. */
   readonly name: NetvscProfileName;
   /** NVSP versions tried, newest first (6.1: netvsc.c `netvsc_connect_vsp` ver_list). */
   readonly nvspVersions: readonly number[];

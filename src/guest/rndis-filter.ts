@@ -52,7 +52,7 @@ import {
 import { ITAB_NUM, ITAB_NUM_MAX } from '../rss/indirection.js';
 import { netvscHashKey } from '../rss/keys.js';
 import type { GuestChannel } from '../vmbus/linux-vmbus.js';
-import type { GuestBuffer } from '../vmbus/memory.js';
+import { writeBuffer, type GuestBuffer } from '../vmbus/memory.js';
 import { spawn, wait, type BlockingFlow } from '../vmbus/scheduler.js';
 import { rd32, wr32 } from './bytes.js';
 import {
@@ -72,20 +72,47 @@ import { NetvscDevice, type NetvscChannel, type NetvscDeviceInfo } from './netvs
 import type { NetvscNetdev } from './netvsc-drv.js';
 
 /** `enum rndis_device_state` (hyperv_net.h). */
-export const RNDIS_DEV = { UNINITIALIZED: 0, INITIALIZING: 1, INITIALIZED: 2, DATAINITIALIZED: 3 } as const;
+export const RNDIS_DEV = {
+  /** No RNDIS session: before INIT, after a failed INIT or after HALT; replies are dropped with a warning. */
+  UNINITIALIZED: 0,
+  /** INIT sent, its completion awaited. */
+  INITIALIZING: 1,
+  /** INIT_CMPLT succeeded; the packet filter is 0 (device closed). */
+  INITIALIZED: 2,
+  /** `rndis_filter_open` set a non-zero packet filter: data flows. */
+  DATAINITIALIZED: 3,
+} as const;
 
 /** Direct-map base (`PAGE_OFFSET`) for the request addresses of the requestor-less profile. */
 const PAGE_OFFSET = 0xffff888000000000n;
 
+const RESPONSE_SIZE = RNDIS_MESSAGE_STRUCT_SIZE + RNDIS_EXT_LEN;
+const SLAB_RESPONSES = 32;
+let slab: ArrayBuffer | null = null;
+let slabUsed = SLAB_RESPONSES;
+
+/** A zeroed response buffer of its own, carved from a fresh slab (one allocation for many requests). */
+function newResponse(): Uint8Array {
+  if (slab === null || slabUsed === SLAB_RESPONSES) {
+    slab = new ArrayBuffer(RESPONSE_SIZE * SLAB_RESPONSES);
+    slabUsed = 0;
+  }
+  return new Uint8Array(slab, RESPONSE_SIZE * slabUsed++, RESPONSE_SIZE);
+}
+
 /** `struct rndis_request`: the request in guest memory, its completion and the zeroed response copy. */
 export class RndisRequest {
+  /** `wait_event`: completed when the matching reply was copied into {@link response} (or overflowed). */
   readonly waitEvent: KCompletion;
   /** `response_msg` + `response_ext`: 52 + 4096 bytes, zero until a reply is copied in. */
-  readonly response = new Uint8Array(RNDIS_MESSAGE_STRUCT_SIZE + RNDIS_EXT_LEN);
+  readonly response = newResponse();
 
   constructor(
+    /** RNDIS `req_id` written into the message; replies are matched to the request by it. */
     readonly reqId: number,
+    /** RNDIS message type sent (`RNDIS_MSG.INIT`, `QUERY`, `SET`, `HALT`). */
     readonly msgType: number,
+    /** OID queried or set; 0 for INIT and HALT. */
     readonly oid: number,
     /** The pages holding the whole struct; the message sits at {@link RNDIS_REQUEST_MSG_OFFSET}. */
     readonly pages: GuestBuffer,
@@ -102,9 +129,11 @@ export class RndisRequest {
 
 /** `struct rndis_device`: one RNDIS session (a new one per attach). */
 export class RndisDevice {
+  /** `state`: one of {@link RNDIS_DEV}; INIT, open, close and HALT move it. */
   state: number = RNDIS_DEV.UNINITIALIZED;
   /** `new_req_id`: pre-incremented, so the first request is 1. */
   newReqId = 0;
+  /** `req_list`: requests sent and not yet put back, searched by `req_id` when a reply arrives. */
   readonly reqList: RndisRequest[] = [];
   /** `rss_key`: zero until an enabling RSS SET succeeds. */
   readonly rssKey = new Uint8Array(40);
@@ -112,6 +141,7 @@ export class RndisDevice {
   linkState = false;
   /** Last packet filter sent (`filter`). */
   filter = 0;
+  /** `hw_mac_adr`: the permanent MAC from the `OID_802_3_PERMANENT_ADDRESS` query at device add. */
   readonly hwMacAdr = new Uint8Array(6);
 }
 
@@ -137,7 +167,7 @@ function putRequest(dev: RndisDevice, nvdev: NetvscDevice, req: RndisRequest): v
 /** Writes the encoded request message into its place in the request struct. */
 function writeRequest(req: RndisRequest, msg: RndisMessage): Uint8Array {
   const bytes = encodeRndis(msg);
-  req.pages.bytes.set(bytes, RNDIS_REQUEST_MSG_OFFSET);
+  writeBuffer(req.pages, RNDIS_REQUEST_MSG_OFFSET, bytes);
   return bytes;
 }
 
@@ -151,8 +181,23 @@ function sendRequest(ndev: NetvscNetdev, nvdev: NetvscDevice, req: RndisRequest,
   for (let j = 0; j < n; j++) pfns.push(BigInt(first + j));
   const addr = PAGE_OFFSET + BigInt(req.pages.pfn) * 4096n + 4200n;
   const r = nvdev.sendRndisControl({ byte_count: len, byte_offset: offset, pfns }, addr);
-  if (r === 0) ndev.countSent(req.oid ? `${rndisMsgTypeName(req.msgType)} ${oidName(req.oid)}` : rndisMsgTypeName(req.msgType));
+  if (r === 0) ndev.countSent(requestKind(req.msgType, req.oid));
   return r;
+}
+
+const REQUEST_KINDS = new Map<number, string>();
+
+/** The statistics name of a request: `RNDIS_MSG_QUERY OID_…` (or the message type alone without an OID), built once. */
+function requestKind(msgType: number, oid: number): string {
+  const exact = msgType >>> 0 === msgType && oid >>> 0 === oid && (oid === 0 || msgType <= 0xfffff);
+  if (!exact) return oid ? `${rndisMsgTypeName(msgType)} ${oidName(oid)}` : rndisMsgTypeName(msgType);
+  const key = oid === 0 ? -1 - msgType : msgType * 4294967296 + oid;
+  let s = REQUEST_KINDS.get(key);
+  if (s === undefined) {
+    s = oid ? `${rndisMsgTypeName(msgType)} ${oidName(oid)}` : rndisMsgTypeName(msgType);
+    if (REQUEST_KINDS.size < 1024) REQUEST_KINDS.set(key, s);
+  }
+  return s;
 }
 
 /** Waits for a request's reply (with the profile's timeout, if any). */
@@ -597,7 +642,7 @@ export function rndisFilterReceive(ndev: NetvscNetdev, nvdev: NetvscDevice, nvch
     ndev.warn('RNDIS_BAD_MSG_LEN', { queue: nvchan.index, detail: msgLen });
     return NVSP_STAT_FAIL;
   }
-  ndev.countReceived(rndisMsgTypeName(type));
+  ndev.countReceived(requestKind(type, 0));
   switch (type) {
     case RNDIS_MSG.PACKET:
       return receiveData(ndev, nvchan, data);

@@ -10,13 +10,21 @@ import type { NetvscProfileName } from './profile.js';
  * floor's `EthtoolChannels` has them.
  */
 export interface NetvscChannels {
+  /** Maximum receive-only queues: always 0 (netvsc has combined queues only). */
   max_rx: number;
+  /** Maximum transmit-only queues: always 0. */
   max_tx: number;
+  /** Maximum "other" (link/misc interrupt) channels: always 0. */
   max_other: number;
+  /** Maximum combined queues: `netvsc_device.max_chn` (6.1: min(host RSS queues, vCPUs, 64); 1 without RSS); 0 without a device. */
   max_combined: number;
+  /** Receive-only queues: reported as 0; `set_channels` rejects a non-zero value with EINVAL. */
   rx_count: number;
+  /** Transmit-only queues: reported as 0; `set_channels` rejects a non-zero value with EINVAL. */
   tx_count: number;
+  /** "Other" channels: reported as 0; `set_channels` rejects a non-zero value with EINVAL. */
   other_count: number;
+  /** Combined queues in use: `netvsc_device.num_chn` (primary included); the count `ethtool -L combined N` asks for. */
   combined_count: number;
 }
 
@@ -91,6 +99,7 @@ export type NetvscWarningCode =
 
 /** One recorded warning. */
 export interface NetvscWarning {
+  /** Which Linux check or failure fired (the codes are grouped by the Linux function that logs them). */
   readonly code: NetvscWarningCode;
   /** Virtual time (ns). */
   readonly time: number;
@@ -106,14 +115,19 @@ export interface NetvscStats {
   readonly sent: Record<string, number>;
   /** Host→guest messages by kind: VMBus packet kind and NVSP type, RNDIS type. */
   readonly received: Record<string, number>;
-  /** NVSP SUBCHANNEL requests sent, subchannels asked in total, and granted in total (successful completions). */
+  /** NVSP SUBCHANNEL requests sent (`NVSP_MSG5_TYPE_SUBCHANNEL`, op ALLOCATE). */
   subchannelRequests: number;
+  /** Subchannels asked for in total over all SUBCHANNEL requests (`num_chn - 1` each time). */
   subchannelsAsked: number;
+  /** Subchannels the host granted in total (`num_subchannels` of successful completions). */
   subchannelsGranted: number;
-  /** Per-queue receive and transmit counters. */
+  /** Frames handed up the stack, by receive queue (`netvsc_recv_callback`; 64 entries, `VRSS_CHANNEL_MAX`). */
   readonly rxPackets: number[];
+  /** Bytes of the frames in {@link rxPackets}, by receive queue (whole frame, RSC fragments summed). */
   readonly rxBytes: number[];
+  /** Data frames whose send completion arrived, by transmit queue (counted at completion, not at send). */
   readonly txPackets: number[];
+  /** Bytes of the packets in {@link txPackets}, by transmit queue. */
   readonly txBytes: number[];
   /** Frames dropped on transmit (netdev `tx_dropped`). */
   txDropped: number;
@@ -121,9 +135,23 @@ export interface NetvscStats {
   txBusy: number;
   /** Receive ranges completed with FAIL. */
   rxFailed: number;
-  /** Detach/attach cycles run (set_channels). */
+  /** Device teardowns by set_channels (6.1 `netvsc_detach`; 4.2 removes the device in place). */
   detaches: number;
+  /** Device re-adds by set_channels, the restore after a failed one included (successful or not). */
   attaches: number;
+}
+
+/**
+ * Per-netdev counters beside {@link NetvscStats}: two of Linux's driver-private ethtool counters
+ * (`ndev_ctx->eth_stats`, shown by `ethtool -S`) and one the model adds.
+ */
+export interface NetvscEthStats {
+  /** `tx_send_full`: a frame small enough for a send section found none free and went by page ranges. */
+  txSendFull: number;
+  /** `rx_comp_busy`: a receive completion could not be written (ring full); it stays queued for the next poll. */
+  rxCompBusy: number;
+  /** Not a Linux counter: `__netdev_notify_peers` calls (gratuitous ARP), made when MEDIA_CONNECT arrives while the link is already up. */
+  notifyPeers: number;
 }
 
 /** Options of the driver (module parameters and the VM around it). */
@@ -150,7 +178,8 @@ export interface NetvscOptions {
   readonly openDelayNs?: number;
   /** Called for every frame delivered up the stack, with its receive queue. */
   readonly onReceive?: (dev: { readonly name: string }, queue: number, frame: Uint8Array) => void;
-  /** Receive/send buffer section counts asked at probe (ethtool -G defaults: 9709 and 170). */
+  /** Receive buffer sections asked at probe (`ethtool -G rx`; default 9709 = 16 MiB / 1728-byte sections). */
   readonly recvSections?: number;
+  /** Send buffer sections asked at probe (`ethtool -G tx`; default 170 = 1 MiB / 6144-byte sections). */
   readonly sendSections?: number;
 }

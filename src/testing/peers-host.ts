@@ -56,22 +56,74 @@ const u32 = (v: number): Uint8Array => {
 
 /** One thing the guest did that the host saw, in the order the host saw it. */
 export type WireEvent =
-  | { readonly dir: 'g2h'; readonly what: 'vmbus'; readonly name: string; readonly relid: number; readonly gpadl?: number; readonly time: number }
+  /** A VMBus channel operation of the guest's, seen through the host's device callbacks. */
   | {
+      /** `g2h`: the guest did it. */
       readonly dir: 'g2h';
-      readonly what: 'nvsp';
+      /** `vmbus`: a channel-management operation, not a ring packet. */
+      readonly what: 'vmbus';
+      /** The operation: `OPENCHANNEL`, `CLOSECHANNEL`, `GPADL_HEADER` (GPADL created) or `GPADL_TEARDOWN`. */
       readonly name: string;
-      readonly queue: number;
-      readonly packet: VmbusPacket;
-      readonly msg: NvspMessage | null;
+      /** The channel's relid (`child_relid`). */
+      readonly relid: number;
+      /** The GPADL handle, for the two GPADL operations. */
+      readonly gpadl?: number;
+      /** Virtual time (ns) the host saw it. */
       readonly time: number;
     }
-  | { readonly dir: 'g2h'; readonly what: 'rndis'; readonly name: string; readonly queue: number; readonly msg: RndisMessage; readonly bytes: Uint8Array; readonly time: number }
-  | { readonly dir: 'h2g'; readonly what: 'nvsp' | 'rndis' | 'raw'; readonly name: string; readonly queue: number; readonly time: number };
+  /** A packet the guest wrote into a guest→host ring, with its NVSP message. */
+  | {
+      /** `g2h`: the guest sent it. */
+      readonly dir: 'g2h';
+      /** `nvsp`: a VMBus packet on a ring. */
+      readonly what: 'nvsp';
+      /** The NVSP type name (`NVSP_MSG1_TYPE_SEND_RNDIS_PKT`), `COMP <type>` for a completion, or `NVSP <n>` for an unknown type. */
+      readonly name: string;
+      /** Queue (subchannel index; 0 = primary) whose ring it came from. */
+      readonly queue: number;
+      /** The whole decoded VMBus packet (descriptor fields, ranges, payload). */
+      readonly packet: VmbusPacket;
+      /** The payload decoded as a guest NVSP message, or `null` when it does not decode. */
+      readonly msg: NvspMessage | null;
+      /** Virtual time (ns) the host read it. */
+      readonly time: number;
+    }
+  /** An RNDIS message the guest sent inside SEND_RNDIS_PKT (also logged as the `nvsp` event before it). */
+  | {
+      /** `g2h`: the guest sent it. */
+      readonly dir: 'g2h';
+      /** `rndis`: the RNDIS message carried by an NVSP SEND_RNDIS_PKT. */
+      readonly what: 'rndis';
+      /** The RNDIS type name, followed by the OID name for QUERY and SET (`RNDIS_MSG_QUERY OID_GEN_LINK_SPEED`). */
+      readonly name: string;
+      /** Queue it was sent on. */
+      readonly queue: number;
+      /** The decoded message. */
+      readonly msg: RndisMessage;
+      /** The message's bytes as read from the send section or the GPA ranges. */
+      readonly bytes: Uint8Array;
+      /** Virtual time (ns) the host read it. */
+      readonly time: number;
+    }
+  /** Something the host sent to the guest. */
+  | {
+      /** `h2g`: the host sent it. */
+      readonly dir: 'h2g';
+      /** An NVSP message, an RNDIS message in the receive buffer, or raw bytes/packet from a test. */
+      readonly what: 'nvsp' | 'rndis' | 'raw';
+      /** `COMP <type>` or the NVSP type for NVSP, the RNDIS type name, or a `raw …` label / packet kind. */
+      readonly name: string;
+      /** Queue it was sent on. */
+      readonly queue: number;
+      /** Virtual time (ns) it was sent. */
+      readonly time: number;
+    };
 
 /** What the host does with a SUBCHANNEL request. */
 export interface SubchannelAnswer {
+  /** NVSP status put in SUBCHANNEL_COMPLETE (1 = `NVSP_STAT_SUCCESS`, 2 = `NVSP_STAT_FAIL`). */
   readonly status: number;
+  /** `num_subchannels` put in SUBCHANNEL_COMPLETE (may differ from what is offered). */
   readonly granted: number;
   /** Subchannel indices to offer (default 1..granted when status is SUCCESS). */
   readonly offer?: readonly number[];
@@ -89,9 +141,11 @@ export interface ScriptedHostOptions {
   tabent?: number;
   /** Receive buffer sub-allocation size (default 1728) and count (default: as many as fit). */
   subAllocSize?: number;
+  /** `num_sub_allocs` reported in SEND_RECV_BUF_COMPLETE (default: buffer size / `subAllocSize`); sections past the buffer are never used. */
   subAllocCount?: number;
   /** Send section size (default 6144). */
   sendSectionSize?: number;
+  /** The 6-byte answer to `OID_802_3_PERMANENT_ADDRESS` (default 00:15:5d:01:02:03). */
   mac?: Uint8Array;
   /** MAXIMUM_FRAME_SIZE (default 1500). */
   maxFrameSize?: number;
@@ -127,8 +181,11 @@ interface QueueState {
 
 /** The scripted host. */
 export class ScriptedHost {
+  /** The bus whose host side this NetVSP sits on. */
   readonly bus: Bus;
+  /** The options given to the constructor, read live (a test may change them between steps). */
   readonly options: ScriptedHostOptions;
+  /** The primary NIC channel, offered at construction under {@link NIC_INSTANCE}; queue 0. */
   readonly primary: HostChannel;
   /** Open subchannels and offered ones, by index. */
   readonly subchannels = new Map<number, HostChannel>();
@@ -142,6 +199,7 @@ export class ScriptedHost {
   readonly filters: number[] = [];
   /** Receive completions the guest sent: [queue, trans id, status]. */
   readonly recvCompletions: [number, bigint, number][] = [];
+  /** NVSP version of the last INIT accepted (`min_protocol_ver`); 0 before. Shapes how NVSP messages are encoded and decoded. */
   version = 0;
   /** While true the host reads nothing from the guest→host rings (a stalled host). */
   paused = false;
@@ -201,12 +259,26 @@ export class ScriptedHost {
   }
 
   /** The RNDIS messages the guest sent, decoded. */
-  rndisSent(): { queue: number; msg: RndisMessage; bytes: Uint8Array }[] {
+  rndisSent(): {
+    /** Queue it was sent on. */
+    queue: number;
+    /** The decoded RNDIS message. */
+    msg: RndisMessage;
+    /** Its bytes as the guest laid them out. */
+    bytes: Uint8Array;
+  }[] {
     return this.wire.flatMap((e) => (e.dir === 'g2h' && e.what === 'rndis' ? [{ queue: e.queue, msg: e.msg, bytes: e.bytes }] : []));
   }
 
   /** The NVSP messages the guest sent (with their packets). */
-  nvspSent(): { queue: number; packet: VmbusPacket; msg: NvspMessage | null }[] {
+  nvspSent(): {
+    /** Queue whose ring it came from. */
+    queue: number;
+    /** The decoded VMBus packet. */
+    packet: VmbusPacket;
+    /** Its payload as an NVSP message, `null` when it does not decode. */
+    msg: NvspMessage | null;
+  }[] {
     return this.wire.flatMap((e) => (e.dir === 'g2h' && e.what === 'nvsp' ? [{ queue: e.queue, packet: e.packet, msg: e.msg }] : []));
   }
 
@@ -334,9 +406,9 @@ export class ScriptedHost {
       let off = r.byte_offset;
       let pi = 0;
       while (done < r.byte_count) {
-        const page = this.bus.memory.page(r.pfns[pi]!)!;
         const n = Math.min(4096 - off, r.byte_count - done);
-        out.set(page.subarray(off, off + n), done);
+        // a page that is not memory fails as page(pfn)!.subarray would
+        if (!this.bus.memory.copyFromPage(r.pfns[pi]!, off, out, done, n)) this.bus.memory.page(r.pfns[pi]!)!.subarray(off, off + n);
         done += n;
         off = 0;
         pi++;
@@ -478,7 +550,7 @@ export class ScriptedHost {
       const need = Math.max(1, Math.ceil(b.length / this.sectionSize));
       const s = this.takeSections(need);
       if (s === null) return null;
-      secs.push(...Array.from({ length: need }, (_, i) => s + i));
+      for (let i = 0; i < need; i++) secs.push(s + i);
       view.write(s * this.sectionSize, b);
       ranges.push({ byte_count: opts.rangeLength ? opts.rangeLength(b.length) : b.length, byte_offset: s * this.sectionSize });
     }
@@ -567,7 +639,7 @@ function range1(n: number): number[] {
 }
 
 function rd(b: Uint8Array, o: number): number {
-  return o + 4 <= b.length ? new DataView(b.buffer, b.byteOffset, b.length).getUint32(o, true) : 0;
+  return o + 4 <= b.length ? (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0 : 0;
 }
 
 function typeNum(p: Uint8Array): number {

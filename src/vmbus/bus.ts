@@ -24,19 +24,29 @@ import { VmbusHost, type VmbusHostOptions } from './vmbus-server.js';
 export interface BusOptions {
   /** Seed of the scheduler (same seed, same interleaving, same bytes). */
   readonly seed?: number;
+  /** Other scheduler options (tie-breaking, event hook); the seed comes from {@link BusOptions.seed}. */
   readonly scheduler?: Omit<SchedulerOptions, 'seed'>;
+  /** Guest memory: first PFN, page limit, shared backing. */
   readonly memory?: GuestMemoryOptions;
+  /** Crossing latencies and a tap that sees every crossing. */
   readonly hypervisor?: HypervisorOptions;
+  /** The host's VMBus server: accepted versions, message connection id. */
   readonly host?: VmbusHostOptions;
+  /** Linux's VMBus driver: version table, `max_version`, isolation, connect VP. */
   readonly guest?: VmbusGuestOptions;
 }
 
 /** The parts of a bus. */
 export interface Bus {
+  /** The one virtual clock both sides run on. */
   readonly scheduler: Scheduler;
+  /** Guest-physical memory, shared by both sides (rings and GPADL'd buffers live here). */
   readonly memory: GuestMemory;
+  /** The hypervisor between guest and host: SynIC messages, events and hypercalls. */
   readonly hypervisor: Hypervisor;
+  /** The host's VMBus server: add channels here. */
   readonly host: VmbusHost;
+  /** Linux's VMBus driver: connect, register drivers and open channels here. */
   readonly guest: VmbusGuest;
   /** Runs the scheduler (see {@link Scheduler.run}); returns the number of events run. */
   run(options?: { until?: number; maxEvents?: number }): number;

@@ -13,35 +13,47 @@
  * @module
  */
 import { ProtocolError } from '../wire/errors.js';
-import { HV_HYP_PAGE_SIZE, VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED, vmbusPacket, type VmbusPacket } from './packet.js';
+import { HV_HYP_PAGE_SIZE, VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED, encodePacketInto, vmbusPacket, type PacketScratch, type VmbusPacket } from './packet.js';
 import { Requestor, VMBUS_NO_RQSTOR, VMBUS_RQST_ERROR } from './requestor.js';
 import {
   RingConsumer,
   RingProducer,
   VMBUS_DEFAULT_MAX_PKT_SIZE,
   VMBUS_PKT_TRAILER,
-  initRing,
+  type RingTrack,
   type RingWriteResult,
 } from './ring.js';
 
 /** `enum vmbus_channel_state` (include/linux/hyperv.h). */
 export const VmbusChannelState = {
+  /** 0: the offer arrived but is not processed yet (no device, relid not usable). */
   CHANNEL_OFFER_STATE: 0,
+  /** 1: `vmbus_open` is in progress (ring GPADL, OPENCHANNEL sent, waiting for OPENCHANNEL_RESULT). */
   CHANNEL_OPENING_STATE: 1,
+  /** 2: offered and ready to be opened; also where a failed open or a close returns the channel. */
   CHANNEL_OPEN_STATE: 2,
+  /** 3: open: the host accepted OPENCHANNEL and the rings carry packets. */
   CHANNEL_OPENED_STATE: 3,
 } as const;
 /** A channel state name. */
 export type VmbusChannelStateName = keyof typeof VmbusChannelState;
 
 /** `enum hv_callback_mode` (include/linux/hyperv.h): how the guest runs a channel's callback. */
-export const HvCallbackMode = { HV_CALL_BATCHED: 0, HV_CALL_DIRECT: 1, HV_CALL_ISR: 2 } as const;
+export const HvCallbackMode = {
+  /** 0 (default): the callback runs in the channel tasklet and drains the ring, host interrupts masked meanwhile. */
+  HV_CALL_BATCHED: 0,
+  /** 1: the callback runs in the tasklet, no masking (hv_utils' channels). */
+  HV_CALL_DIRECT: 1,
+  /** 2: the callback runs at interrupt time and defers its own work (netvsc: NAPI). */
+  HV_CALL_ISR: 2,
+} as const;
 /** A callback mode name. */
 export type HvCallbackModeName = keyof typeof HvCallbackMode;
 
 /** Result of sending a packet from the guest end. */
 export type GuestSendResult =
   | {
+      /** `true`: the packet is in the guest→host ring. */
       readonly ok: true;
       /** Interrupt the host (hv_signal_on_write decided it). */
       readonly signal: boolean;
@@ -49,6 +61,7 @@ export type GuestSendResult =
       readonly transId: bigint;
     }
   | {
+      /** `false`: nothing was written and no requestor slot is held. */
       readonly ok: false;
       /**
        * EAGAIN: ring full (or requestor full); ENODEV: channel rescinded; EIO: the ring's control
@@ -69,7 +82,12 @@ export interface RingLayout {
  * Splits one ring allocation into the guest→host ring and the host→guest ring.
  * @throws ProtocolError `RING_GEOMETRY` when the memory does not match the layout.
  */
-export function splitRings(mem: Uint8Array, layout: RingLayout): { send: Uint8Array; recv: Uint8Array } {
+export function splitRings(mem: Uint8Array, layout: RingLayout): {
+  /** The guest→host ring: its control page and data area, the first `sendPages` pages. */
+  send: Uint8Array;
+  /** The host→guest ring: the `recvPages` pages from `downstream_ringbuffer_pageoffset` on. */
+  recv: Uint8Array;
+} {
   const sendBytes = layout.sendPages * HV_HYP_PAGE_SIZE;
   const recvBytes = layout.recvPages * HV_HYP_PAGE_SIZE;
   if (layout.sendPages < 2 || layout.recvPages < 2 || mem.length !== sendBytes + recvBytes) {
@@ -87,6 +105,8 @@ export interface GuestRingsOptions {
   readonly rqstorSize?: number;
   /** `max_pkt_size` of the inbound reader (Linux default 4096; netvsc 4624). */
   readonly maxPktSize?: number;
+  /** @internal Guest memory that records the rings' writes: `mem` starts at `offset` in its store. */
+  readonly track?: RingTrack;
 }
 
 /**
@@ -94,10 +114,16 @@ export interface GuestRingsOptions {
  * (Linux mode) on the host→guest ring, and the requestor.
  */
 export class GuestChannelRings {
+  /** Writer of the guest→host ring (Linux's `channel->outbound`). */
   readonly outbound: RingProducer;
+  /** Linux-mode reader of the host→guest ring (Linux's `channel->inbound`), clamping as the kernel does. */
   readonly inbound: RingConsumer;
+  /** Transaction ids for packets that request a completion (`channel->requestor`; size 0 = none). */
   readonly requestor: Requestor;
+  /** Page counts of the two rings. */
   readonly layout: RingLayout;
+  /** Where packets are framed before they are copied into the ring. */
+  private readonly scratch: PacketScratch = { buf: new Uint8Array(0) };
 
   /**
    * Wraps ring memory the guest allocated. `init` runs hv_ringbuffer_init on both rings first
@@ -105,13 +131,14 @@ export class GuestChannelRings {
    */
   constructor(mem: Uint8Array, layout: RingLayout, options: GuestRingsOptions = {}, init = true) {
     const { send, recv } = splitRings(mem, layout);
-    if (init) {
-      initRing(send);
-      initRing(recv);
-    }
+    const t = options.track;
+    const sendTrack = t && { dirty: t.dirty, offset: t.offset };
+    const recvTrack = t && { dirty: t.dirty, offset: t.offset + send.length };
     this.layout = layout;
-    this.outbound = new RingProducer(send, { validate: false });
-    this.inbound = new RingConsumer(recv, { mode: 'linux', maxPacketSize: options.maxPktSize ?? VMBUS_DEFAULT_MAX_PKT_SIZE });
+    // hv_ringbuffer_init on the outbound ring, then the inbound one, as initRing would
+    this.outbound = new RingProducer(send, { validate: false, track: sendTrack });
+    if (init) this.outbound.reset();
+    this.inbound = new RingConsumer(recv, { mode: 'linux', maxPacketSize: options.maxPktSize ?? VMBUS_DEFAULT_MAX_PKT_SIZE, track: recvTrack, init });
     this.requestor = new Requestor(options.rqstorSize ?? 0);
   }
 
@@ -130,8 +157,7 @@ export class GuestChannelRings {
       if (rqst === VMBUS_RQST_ERROR) return { ok: false, error: 'EAGAIN' };
     }
     const transId = rqst === VMBUS_NO_RQSTOR ? requestId : rqst;
-    const bytes = vmbusPacket.encode({ ...packet, trans_id: transId });
-    const r = this.outbound.write(bytes);
+    const r = this.outbound.write(encodePacketInto(packet, transId, this.scratch));
     if (!r.ok) {
       // cannot happen after the space check; keep the requestor consistent anyway
       if (rqst !== VMBUS_NO_RQSTOR) this.requestor.take(rqst);
@@ -143,19 +169,24 @@ export class GuestChannelRings {
 
 /** The host's end of an open channel: strict reader of the guest→host ring, writer of the host→guest ring. */
 export class HostChannelRings {
+  /** Strict reader of the guest→host ring: malformed packets raise instead of being clamped. */
   readonly inbound: RingConsumer;
+  /** Writer of the host→guest ring. */
   readonly outbound: RingProducer;
+  /** Page counts of the two rings, derived from the mapped views. */
   readonly layout: RingLayout;
+  /** Where packets are framed before they are copied into the ring. */
+  private readonly scratch: PacketScratch = { buf: new Uint8Array(0) };
 
   /** Wraps the two ring views the host mapped through the ring GPADL. */
-  constructor(send: Uint8Array, recv: Uint8Array) {
+  constructor(send: Uint8Array, recv: Uint8Array, /** @internal Guest memory that records the writes to each ring. */ track?: { send: RingTrack; recv: RingTrack }) {
     this.layout = { sendPages: send.length / HV_HYP_PAGE_SIZE, recvPages: recv.length / HV_HYP_PAGE_SIZE };
-    this.inbound = new RingConsumer(send, { mode: 'strict' });
-    this.outbound = new RingProducer(recv, { validate: false });
+    this.inbound = new RingConsumer(send, { mode: 'strict', track: track?.send });
+    this.outbound = new RingProducer(recv, { validate: false, track: track?.recv });
   }
 
   /** Frames and writes a packet into the host→guest ring; returns the ring's decision. */
   send(packet: VmbusPacket): RingWriteResult {
-    return this.outbound.write(vmbusPacket.encode(packet));
+    return this.outbound.write(encodePacketInto(packet, packet.trans_id, this.scratch));
   }
 }

@@ -31,7 +31,12 @@ import {
 import { HV_HYP_PAGE_SIZE, gpa_range, type GpaRange } from './packet.js';
 
 /** `enum hv_gpadl_type` (include/linux/hyperv.h). */
-export const HvGpadlType = { HV_GPADL_BUFFER: 0, HV_GPADL_RING: 1 } as const;
+export const HvGpadlType = {
+  /** 0: an ordinary buffer (netvsc's receive and send buffers); `byte_count` is the buffer size. */
+  HV_GPADL_BUFFER: 0,
+  /** 1: a channel's ring pair; Linux adjusts `byte_count` and PFNs for guest pages larger than 4 KiB. */
+  HV_GPADL_RING: 1,
+} as const;
 
 /** `GPADL_TYPE_*` values declared in include/linux/hyperv.h but never sent by Linux. */
 export const GPADL_TYPE_RING_BUFFER = 1;
@@ -64,7 +69,12 @@ export interface GpadlRequest {
  * The GPADL_HEADER and GPADL_BODY messages Linux posts for a buffer (`create_gpadl_header`).
  * @throws ProtocolError `FIELD_RANGE` when fewer PFNs than pages are given or the size is not a u32.
  */
-export function linuxGpadlMessages(req: GpadlRequest): { header: GpadlHeaderMessage; bodies: GpadlBodyMessage[] } {
+export function linuxGpadlMessages(req: GpadlRequest): {
+  /** The GPADL_HEADER: one range covering the whole buffer, with its first (at most 26) PFNs. */
+  header: GpadlHeaderMessage;
+  /** The GPADL_BODY messages with the remaining PFNs, up to 28 each, in order (empty for 26 pages or fewer). */
+  bodies: GpadlBodyMessage[];
+} {
   if (!Number.isInteger(req.size) || req.size < 0 || req.size > 0xffffffff) {
     throw new ProtocolError('FIELD_RANGE', 'is not a u32 byte count', { struct: 'gpa_range', field: 'byte_count', value: req.size });
   }
@@ -109,6 +119,70 @@ export function encodeLinuxGpadl(req: GpadlRequest): Uint8Array[] {
   ];
 }
 
+function putU32(b: Uint8Array, p: number, v: number): void {
+  b[p] = v;
+  b[p + 1] = v >>> 8;
+  b[p + 2] = v >>> 16;
+  b[p + 3] = v >>> 24;
+}
+
+function putPfn(b: Uint8Array, p: number, pfn: number): void {
+  const hi = pfn > 0xffffffff ? Math.floor(pfn / 4294967296) : 0;
+  putU32(b, p, pfn >>> 0);
+  putU32(b, p + 4, hi);
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** Writes `n` consecutive PFNs from `first` as u64s at byte `p` (4-aligned) of a fresh array `b`. */
+function putPfnRun(b: Uint8Array, p: number, first: number, n: number): void {
+  if (!LITTLE_ENDIAN || b.byteOffset % 4 !== 0 || p % 4 !== 0 || first + n > 0xffffffff) {
+    for (let i = 0; i < n; i++, p += 8) putPfn(b, p, first + i);
+    return;
+  }
+  // low words hold the PFNs, high words stay 0 (the array is fresh)
+  const w = new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2);
+  for (let i = 0, k = p >>> 2; i < n; i++, k += 2) w[k] = first + i;
+}
+
+/**
+ * {@link encodeLinuxGpadl} for a buffer of consecutive pages starting at `firstPfn` (as every
+ * {@link GuestMemory} allocation is): the same bytes, written straight from the page numbers.
+ */
+export function encodeLinuxGpadlRun(childRelid: number, gpadl: number, size: number, firstPfn: number, pfnCount: number): Uint8Array[] {
+  const pageCount = Math.floor(size / HV_HYP_PAGE_SIZE);
+  const simple =
+    Number.isInteger(size) && size >= 0 && size <= 0xffffffff && pfnCount >= pageCount && Number.isSafeInteger(firstPfn + pfnCount) && firstPfn >= 0;
+  if (!simple || (childRelid >>> 0) !== childRelid || (gpadl >>> 0) !== gpadl) {
+    const pfns: bigint[] = [];
+    for (let i = 0; i < pfnCount; i++) pfns.push(BigInt(firstPfn + i));
+    return encodeLinuxGpadl({ childRelid, gpadl, size, pfns });
+  }
+  const inHeader = Math.min(pageCount, GPADL_HEADER_MAX_PFNS);
+  const out: Uint8Array[] = [];
+  const h = new Uint8Array(vmbus_channel_gpadl_header.size + gpa_range.size + 8 * inHeader);
+  putU32(h, 0, CHANNELMSG.CHANNELMSG_GPADL_HEADER);
+  putU32(h, 8, childRelid);
+  putU32(h, 12, gpadl);
+  const buflen = (gpa_range.size + 8 * pageCount) & 0xffff;
+  h[16] = buflen;
+  h[17] = buflen >>> 8;
+  h[18] = 1; // rangecount
+  putU32(h, 20, size);
+  putPfnRun(h, 28, firstPfn, inHeader);
+  out.push(h);
+  for (let done = inHeader; done < pageCount; ) {
+    const n = Math.min(GPADL_BODY_MAX_PFNS, pageCount - done);
+    const b = new Uint8Array(vmbus_channel_gpadl_body.size + 8 * n);
+    putU32(b, 0, CHANNELMSG.CHANNELMSG_GPADL_BODY);
+    putU32(b, 12, gpadl);
+    putPfnRun(b, 16, firstPfn + done, n);
+    out.push(b);
+    done += n;
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Host side
 
@@ -129,7 +203,21 @@ export type GpaRangeError =
 export function parseGpaRanges(
   count: number,
   words: readonly bigint[],
-): { readonly ok: true; readonly ranges: GpaRange[] } | { readonly ok: false; readonly error: GpaRangeError; readonly range: number } {
+):
+  | {
+      /** `true`: all `count` ranges are well formed. */
+      readonly ok: true;
+      /** The ranges in order, each with exactly the PFNs it covers. */
+      readonly ranges: GpaRange[];
+    }
+  | {
+      /** `false`: the range data is refused. */
+      readonly ok: false;
+      /** Why the range was refused. */
+      readonly error: GpaRangeError;
+      /** Index (from 0) of the first bad range. */
+      readonly range: number;
+    } {
   const ranges: GpaRange[] = [];
   let at = 0;
   for (let i = 0; i < count; i++) {
@@ -148,14 +236,111 @@ export function parseGpaRanges(
   return { ok: true, ranges };
 }
 
+/** PFNs of a range parsed from received words, as numbers, until someone reads the range's `pfns`. */
+interface WordPfns {
+  readonly lo: readonly number[];
+  readonly hi: readonly number[];
+  readonly start: number;
+  readonly count: number;
+  /** The `pfns` array once read (or assigned): from then on it is the truth. */
+  array: bigint[] | null;
+}
+
+const WORD_PFNS = new WeakMap<GpaRange, WordPfns>();
+
+/** A range whose `pfns` are BigInts made on first read (the same array every read). */
+function wordRange(byteCount: number, byteOffset: number, w: WordPfns): GpaRange {
+  const r = {
+    byte_count: byteCount,
+    byte_offset: byteOffset,
+    get pfns(): bigint[] {
+      if (w.array === null) {
+        const out: bigint[] = new Array(w.count);
+        for (let k = 0; k < w.count; k++) {
+          const lo = w.lo[w.start + k]!;
+          const hi = w.hi[w.start + k]!;
+          out[k] = hi === 0 ? BigInt(lo) : BigInt(lo) | (BigInt(hi) << 32n);
+        }
+        w.array = out;
+      }
+      return w.array;
+    },
+    set pfns(v: bigint[]) {
+      w.array = v;
+    },
+  };
+  WORD_PFNS.set(r, w);
+  return r;
+}
+
+/** The received words of a range whose `pfns` nobody has read yet (then they are the truth), else undefined. */
+function liveWords(r: GpaRange): WordPfns | undefined {
+  const w = WORD_PFNS.get(r);
+  return w && w.array === null ? w : undefined;
+}
+
+/** Page `k` of `w` as a number; −1 past the end or when not a safe integer (as GuestMemory reads a BigInt PFN). */
+function wordPfn(w: WordPfns, k: number): number {
+  if (k < 0 || k >= w.count) return -1;
+  const hi = w.hi[w.start + k]!;
+  return hi < 0x200000 ? hi * 4294967296 + w.lo[w.start + k]! : -1;
+}
+
+/** Ranges of up to this many pages get their BigInt PFNs at once (cheaper than a lazy range). */
+const EAGER_PAGES = 16;
+
+/** {@link parseGpaRanges} over words held as low and high halves. */
+function parseWords(
+  count: number,
+  lo: readonly number[],
+  hi: readonly number[],
+  length: number,
+): { readonly ok: true; readonly ranges: GpaRange[] } | { readonly ok: false; readonly error: GpaRangeError; readonly range: number } {
+  const ranges: GpaRange[] = [];
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    if (at >= length) return { ok: false, error: 'EMPTY_RANGE', range: i };
+    const byteCount = lo[at]!;
+    const byteOffset = hi[at]!;
+    at++;
+    if (byteCount === 0) return { ok: false, error: 'EMPTY_BYTE_COUNT', range: i };
+    if (byteOffset > 0xfff) return { ok: false, error: 'OFFSET_TOO_LARGE', range: i };
+    if (byteCount + 4095 + byteOffset > 0xffffffff) return { ok: false, error: 'OVERFLOW', range: i };
+    const pages = Math.floor((byteCount + 4095 + byteOffset) / HV_HYP_PAGE_SIZE);
+    if (length - at < pages) return { ok: false, error: 'RANGE_TOO_SMALL', range: i };
+    if (pages <= EAGER_PAGES) {
+      const pfns: bigint[] = new Array(pages);
+      for (let k = 0; k < pages; k++) pfns[k] = hi[at + k] === 0 ? BigInt(lo[at + k]!) : BigInt(lo[at + k]!) | (BigInt(hi[at + k]!) << 32n);
+      ranges.push({ byte_count: byteCount, byte_offset: byteOffset, pfns });
+    } else {
+      ranges.push(wordRange(byteCount, byteOffset, { lo, hi, start: at, count: pages, array: null }));
+    }
+    at += pages;
+  }
+  return { ok: true, ranges };
+}
+
 /** Outcome of feeding a GPADL message to a {@link GpadlAssembly}. */
 export type GpadlAppendResult =
   /** More GPADL_BODY messages are needed. */
-  | { readonly state: 'more' }
+  | {
+      /** `'more'`: fewer than `range_buflen / 8` words so far. */
+      readonly state: 'more';
+    }
   /** All range data arrived and the ranges are valid. */
-  | { readonly state: 'done'; readonly ranges: GpaRange[] }
+  | {
+      /** `'done'`: the GPADL is complete and usable; the host answers GPADL_CREATED (status 0 unless the device objects). */
+      readonly state: 'done';
+      /** The validated ranges, each with its PFNs. */
+      readonly ranges: GpaRange[];
+    }
   /** All range data arrived but the ranges are invalid. */
-  | { readonly state: 'invalid'; readonly error: GpaRangeError };
+  | {
+      /** `'invalid'`: the GPADL is complete but refused; the host answers GPADL_CREATED with `STATUS_UNSUCCESSFUL`. */
+      readonly state: 'invalid';
+      /** What is wrong with the ranges. */
+      readonly error: GpaRangeError;
+    };
 
 /**
  * A GPADL the host is receiving: created from the GPADL_HEADER message, fed GPADL_BODY messages
@@ -163,11 +348,18 @@ export type GpadlAppendResult =
  * GPADL still needs, is ignored (some guests always post full-size messages).
  */
 export class GpadlAssembly {
+  /** `child_relid` of the GPADL_HEADER: the channel the GPADL belongs to. */
   readonly childRelid: number;
+  /** The guest-chosen GPADL handle (`gpadl`); GPADL_BODY messages are matched to it. */
   readonly gpadl: number;
+  /** `rangecount` of the GPADL_HEADER: how many `gpa_range`s the range data holds (Linux: 1). */
   readonly rangecount: number;
+  /** `range_buflen` of the GPADL_HEADER: bytes of range data in the whole GPADL (u16; Linux: 8 + 8 × pages). */
   readonly rangeBuflen: number;
-  private readonly words: bigint[] = [];
+  /** The range data as u64 words, low and high halves (kept as numbers: PFNs become BigInts only when read). */
+  private readonly lo: number[];
+  private readonly hi: number[];
+  private count = 0;
   private readonly capacity: number;
   private finished = false;
 
@@ -178,6 +370,8 @@ export class GpadlAssembly {
     this.rangecount = fixed.rangecount;
     this.rangeBuflen = fixed.range_buflen;
     this.capacity = Math.floor(fixed.range_buflen / 8);
+    this.lo = new Array<number>(this.capacity).fill(0);
+    this.hi = new Array<number>(this.capacity).fill(0);
   }
 
   /** True once all range data has arrived (valid or not). */
@@ -187,22 +381,24 @@ export class GpadlAssembly {
 
   /** Words still expected. */
   get missingWords(): number {
-    return this.capacity - this.words.length;
+    return this.capacity - this.count;
   }
 
   /** Appends range data (the bytes after a header's 20 or a body's 16 fixed bytes). */
   append(data: Uint8Array): GpadlAppendResult {
     if (this.finished) throw new Error('GpadlAssembly: append after completion');
-    const n = Math.min(Math.floor(data.length / 8), this.capacity - this.words.length);
-    for (let i = 0; i < n; i++) {
+    const n = Math.min(Math.floor(data.length / 8), this.capacity - this.count);
+    const los = this.lo;
+    const his = this.hi;
+    for (let i = 0, c = this.count; i < n; i++, c++) {
       const p = i * 8;
-      const lo = (data[p]! | (data[p + 1]! << 8) | (data[p + 2]! << 16) | (data[p + 3]! << 24)) >>> 0;
-      const hi = (data[p + 4]! | (data[p + 5]! << 8) | (data[p + 6]! << 16) | (data[p + 7]! << 24)) >>> 0;
-      this.words.push(BigInt(lo) | (BigInt(hi) << 32n));
+      los[c] = (data[p]! | (data[p + 1]! << 8) | (data[p + 2]! << 16) | (data[p + 3]! << 24)) >>> 0;
+      his[c] = (data[p + 4]! | (data[p + 5]! << 8) | (data[p + 6]! << 16) | (data[p + 7]! << 24)) >>> 0;
     }
-    if (this.words.length < this.capacity) return { state: 'more' };
+    this.count += n;
+    if (this.count < this.capacity) return { state: 'more' };
     this.finished = true;
-    const parsed = parseGpaRanges(this.rangecount, this.words);
+    const parsed = parseWords(this.rangecount, los, his, this.count);
     return parsed.ok ? { state: 'done', ranges: parsed.ranges } : { state: 'invalid', error: parsed.error };
   }
 }
@@ -212,6 +408,7 @@ export class GpadlAssembly {
  * written through guest memory (the same bytes the guest sees).
  */
 export class GpadlView {
+  /** The GPADL's validated ranges, in order; their bytes are concatenated into offsets 0…`length`. */
   readonly ranges: readonly GpaRange[];
   /** Total bytes described (sum of the ranges' byte counts). */
   readonly length: number;
@@ -225,11 +422,14 @@ export class GpadlView {
 
   /** True when every page the ranges name is allocated guest memory. */
   mapped(): boolean {
-    return this.ranges.every((r) => r.pfns.every((p) => this.memory.has(p)));
+    return this.ranges.every((r) => {
+      const w = liveWords(r);
+      return w ? this.memory.hasAllBy(w.count, (k) => wordPfn(w, k)) : this.memory.hasAll(r.pfns);
+    });
   }
 
-  /** Calls `fn(page, pageOffset, gpadlOffset, n)` for each page piece of [offset, offset + length). */
-  private walk(offset: number, length: number, fn: (page: Uint8Array, at: number, pos: number, n: number) => void): boolean {
+  /** Calls `fn(pfn, pageOffset, gpadlOffset, n)` for each page piece of [offset, offset + length). */
+  private walk(offset: number, length: number, fn: (pfn: number | bigint, at: number, pos: number, n: number) => void): boolean {
     if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > this.length) return false;
     let pos = 0;
     let done = 0;
@@ -238,13 +438,14 @@ export class GpadlView {
       const start = Math.max(offset + done, pos);
       if (start < pos + r.byte_count) {
         let inRange = start - pos;
+        const w = liveWords(r); // fn never touches the ranges
         while (done < length && inRange < r.byte_count) {
           const abs = r.byte_offset + inRange;
-          const page = this.memory.page(r.pfns[Math.floor(abs / HV_HYP_PAGE_SIZE)]!);
-          if (!page) return false;
+          const pfn = w ? wordPfn(w, Math.floor(abs / HV_HYP_PAGE_SIZE)) : r.pfns[Math.floor(abs / HV_HYP_PAGE_SIZE)]!;
+          if (!this.memory.has(pfn)) return false;
           const at = abs % HV_HYP_PAGE_SIZE;
           const n = Math.min(HV_HYP_PAGE_SIZE - at, r.byte_count - inRange, length - done);
-          fn(page, at, done, n);
+          fn(pfn, at, done, n);
           done += n;
           inRange += n;
         }
@@ -257,13 +458,13 @@ export class GpadlView {
   /** Reads bytes at a GPADL offset; `undefined` when out of range or a page is not memory. */
   read(offset: number, length: number): Uint8Array | undefined {
     const out = new Uint8Array(length);
-    return this.walk(offset, length, (page, at, pos, n) => out.set(page.subarray(at, at + n), pos)) ? out : undefined;
+    return this.walk(offset, length, (pfn, at, pos, n) => this.memory.copyFromPage(pfn, at, out, pos, n)) ? out : undefined;
   }
 
   /** Writes bytes at a GPADL offset; false when out of range or a page is not memory (nothing is written then). */
   write(offset: number, data: Uint8Array): boolean {
     if (!this.walk(offset, data.length, () => undefined)) return false;
-    return this.walk(offset, data.length, (page, at, pos, n) => page.set(data.subarray(pos, pos + n), at));
+    return this.walk(offset, data.length, (pfn, at, pos, n) => this.memory.copyToPage(pfn, at, data.subarray(pos, pos + n)));
   }
 
   /**
@@ -275,7 +476,22 @@ export class GpadlView {
     const r = this.ranges[0]!;
     if (r.byte_offset !== 0 || r.byte_count % HV_HYP_PAGE_SIZE !== 0) return undefined;
     if (firstPage < 0 || pageCount <= 0 || firstPage + pageCount > r.byte_count / HV_HYP_PAGE_SIZE) return undefined;
-    return this.memory.view(r.pfns.slice(firstPage, firstPage + pageCount));
+    const w = liveWords(r);
+    if (!w) return this.memory.view(r.pfns.slice(firstPage, firstPage + pageCount));
+    const v = this.memory.trackedViewBy(pageCount, (k) => wordPfn(w, firstPage + k));
+    v?.dirty.exposeAll(); // handed out (its .buffer reaches the whole store): recorded as such
+    return v?.bytes;
+  }
+
+  /** @internal {@link pages} for a writer that records its writes (see {@link GuestMemory.trackedView}). */
+  trackedPages(firstPage: number, pageCount: number): ReturnType<GuestMemory['trackedView']> {
+    if (this.ranges.length !== 1) return undefined;
+    const r = this.ranges[0]!;
+    if (r.byte_offset !== 0 || r.byte_count % HV_HYP_PAGE_SIZE !== 0) return undefined;
+    if (firstPage < 0 || pageCount <= 0 || firstPage + pageCount > r.byte_count / HV_HYP_PAGE_SIZE) return undefined;
+    const w = liveWords(r);
+    if (!w) return this.memory.trackedView(r.pfns.slice(firstPage, firstPage + pageCount));
+    return this.memory.trackedViewBy(pageCount, (k) => wordPfn(w, firstPage + k));
   }
 
   /** Pages the GPADL spans when it is a single page-aligned range, else 0. */

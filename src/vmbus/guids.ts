@@ -99,21 +99,38 @@ export function deviceClassOf(ifType: string): string {
 
 /** `enum vmbus_device_type` (include/linux/hyperv.h): the index of a class in {@link VMBUS_DEVICE_CLASSES}. */
 export const VmbusDeviceType = {
+  /** 0: IDE disk controller ({@link HV_IDE_GUID}). */
   HV_IDE: 0,
+  /** 1: SCSI controller, storvsc ({@link HV_SCSI_GUID}). */
   HV_SCSI: 1,
+  /** 2: synthetic Fibre Channel, storvsc ({@link HV_SYNTHFC_GUID}). */
   HV_FC: 2,
+  /** 3: network adapter, hv_netvsc ({@link HV_NIC_GUID}). */
   HV_NIC: 3,
+  /** 4: NetworkDirect ({@link HV_ND_GUID}). */
   HV_ND: 4,
+  /** 5: PCIe pass-through, pci-hyperv ({@link HV_PCIE_GUID}). */
   HV_PCIE: 5,
+  /** 6: synthetic video, hyperv_fb / hyperv_drm ({@link HV_SYNTHVID_GUID}). */
   HV_FB: 6,
+  /** 7: synthetic keyboard ({@link HV_KBD_GUID}). */
   HV_KBD: 7,
+  /** 8: synthetic mouse ({@link HV_MOUSE_GUID}). */
   HV_MOUSE: 8,
+  /** 9: key-value pair exchange ({@link HV_KVP_GUID}). */
   HV_KVP: 9,
+  /** 10: time synchronization ({@link HV_TS_GUID}). */
   HV_TS: 10,
+  /** 11: heartbeat ({@link HV_HEART_BEAT_GUID}). */
   HV_HB: 11,
+  /** 12: shutdown ({@link HV_SHUTDOWN_GUID}). */
   HV_SHUTDOWN: 12,
+  /** 13: guest file copy ({@link HV_FCOPY_GUID}). */
   HV_FCOPY: 13,
+  /** 14: volume shadow copy backup ({@link HV_VSS_GUID}). */
   HV_BACKUP: 14,
+  /** 15: dynamic memory ({@link HV_DM_GUID}). */
   HV_DM: 15,
+  /** 16: any `if_type` not in {@link VMBUS_DEVICE_CLASSES}, and the unsupported classes. */
   HV_UNKNOWN: 16,
 } as const;

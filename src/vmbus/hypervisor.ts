@@ -24,7 +24,7 @@ import {
   HV_STATUS_SUCCESS,
   HVMSG_NONE,
   HV_MESSAGE_FLAG_PENDING,
-  encodeSynicMessage,
+  VMBUS_POST_MESSAGE_TYPE,
   hv_input_post_message,
 } from './messages.js';
 import type { Scheduler } from './scheduler.js';
@@ -55,20 +55,61 @@ export interface SynicHostPort {
 
 /** One crossing, as {@link HypervisorOptions.tap} sees it. */
 export type HypervisorEvent =
-  | { readonly kind: 'post'; readonly time: number; readonly connectionId: number; readonly payload: Uint8Array; readonly status: number }
-  | { readonly kind: 'message'; readonly time: number; readonly slot: Uint8Array }
-  | { readonly kind: 'signal'; readonly time: number; readonly connectionId: number; readonly status: number }
-  | { readonly kind: 'interrupt'; readonly time: number; readonly relid: number }
+  /** The guest called HVCALL_POST_MESSAGE (reported whether or not the hypervisor accepted it). */
+  | {
+      /** `'post'`: a guest→host channel message. */
+      readonly kind: 'post';
+      /** Virtual time of the hypercall, in ns. */
+      readonly time: number;
+      /** Bits 0–23 of `hv_input_post_message.connectionid` (1, or 4 / the `msg_conn_id` from 5.0 on). */
+      readonly connectionId: number;
+      /** The posted payload: `payload_size` bytes, at most 240. */
+      readonly payload: Uint8Array;
+      /** The hypercall status returned to the guest (`HV_STATUS_*`; 0 = accepted). */
+      readonly status: number;
+    }
+  /** A host message landed in the guest's VMBus SynIC slot. */
+  | {
+      /** `'message'`: a host→guest channel message. */
+      readonly kind: 'message';
+      /** Virtual time of the delivery, in ns. */
+      readonly time: number;
+      /** A copy of the whole 256-byte `hv_message` slot as the guest finds it. */
+      readonly slot: Uint8Array;
+    }
+  /** The guest called HVCALL_SIGNAL_EVENT, directly or through the monitor page. */
+  | {
+      /** `'signal'`: a guest→host interrupt. */
+      readonly kind: 'signal';
+      /** Virtual time of the hypercall, in ns. */
+      readonly time: number;
+      /** The connection id signalled: the offer's `connection_id` for a channel. */
+      readonly connectionId: number;
+      /** The hypercall status (`HV_STATUS_INVALID_CONNECTION_ID` when no host port listens). */
+      readonly status: number;
+    }
+  /** The host set a channel's bit in the guest's SINT 2 event flags. */
+  | {
+      /** `'interrupt'`: a host→guest interrupt. */
+      readonly kind: 'interrupt';
+      /** Virtual time the flag was set, in ns (the guest takes the interrupt a little later). */
+      readonly time: number;
+      /** The channel relid whose event flag was set. */
+      readonly relid: number;
+    }
   /**
    * A VMBus packet written into a channel ring (rings live in guest memory and do not cross the
    * hypervisor; the channel ends report their writes here so one tap sees the whole exchange).
    * Reported only while someone observes (see {@link Hypervisor.observed}).
    */
   | {
+      /** `'packet'`: a ring write by either end. */
       readonly kind: 'packet';
+      /** Virtual time of the write, in ns. */
       readonly time: number;
+      /** Relid of the channel whose ring was written. */
       readonly relid: number;
-      /** 0 for a primary channel. */
+      /** The channel's `sub_channel_index`: 0 for a primary channel. */
       readonly subchannel: number;
       /** `guest-to-host`: the guest's outbound ring; `host-to-guest`: the host's. */
       readonly direction: 'guest-to-host' | 'host-to-guest';
@@ -90,27 +131,36 @@ export interface HypervisorOptions {
 
 /** Counters of what crossed the hypervisor. */
 export interface HypervisorStats {
+  /** HVCALL_POST_MESSAGE calls that returned HV_STATUS_SUCCESS and were queued for the host. */
   postsAccepted: number;
+  /** HVCALL_POST_MESSAGE calls refused (payload over 240 bytes, unknown connection id, injected fault). */
   postsRefused: number;
+  /** Messages placed in the guest's VMBus SynIC slot. */
   messagesToGuest: number;
+  /** Accepted HVCALL_SIGNAL_EVENT calls, including those the monitor-page poll makes for the guest. */
   signalsToHost: number;
+  /** Event flags set for the guest (one per `signalGuest`, before coalescing into interrupts). */
   interruptsToGuest: number;
 }
 
 /** The SynIC of one vCPU (VMBus's messages go to one, VMBUS_CONNECT_CPU) plus the hypercalls. */
 export class Hypervisor {
+  /** The virtual clock every crossing is scheduled on. */
   readonly scheduler: Scheduler;
+  /** Guest-physical memory, read when polling the child→parent monitor page. */
   readonly memory: GuestMemory;
   /** The guest's SynIC message page (16 slots of 256 bytes); VMBus uses slot 2. */
   readonly simp = new Uint8Array(4096);
   /** The guest's SynIC event-flags page (16 × 2048 bits); VMBus uses SINT 2's 256 bytes at 512. */
   readonly siefp = new Uint8Array(4096);
+  /** Counters of the crossings so far (live; never reset). */
   readonly stats: HypervisorStats = { postsAccepted: 0, postsRefused: 0, messagesToGuest: 0, signalsToHost: 0, interruptsToGuest: 0 };
   private readonly messageLatency: number;
   private readonly eventLatency: number;
   private readonly monitorLatency: number;
   private guest: SynicGuestPort | null = null;
   private host: SynicHostPort | null = null;
+  /** Queued for the guest's slot: payloads (up to 240 bytes) or raw 256-byte slot images. */
   private readonly toGuest: Uint8Array[] = [];
   private deliveryScheduled = false;
   private readonly toHost: { connectionId: number; payload: Uint8Array }[] = [];
@@ -118,6 +168,7 @@ export class Hypervisor {
   private readonly messagePorts = new Set<number>();
   private readonly eventPorts = new Map<number, () => void>();
   private readonly eventPending = new Set<number>();
+  private readonly eventLabels = new Map<number, string>();
   private guestInterruptScheduled = false;
   private readonly monitors = new Map<number, number>();
   private monitorPage: bigint = 0n;
@@ -141,7 +192,10 @@ export class Hypervisor {
     return () => void this.taps.delete(tap);
   }
 
-  /** Someone observes the crossings (channel ends only encode packet copies for {@link notePacket} then). */
+  /**
+   * Someone observes the crossings: a {@link HypervisorOptions.tap} or an {@link addTap} observer.
+   * Channel ends encode copies of their packets for `'packet'` events only while this is true.
+   */
   get observed(): boolean {
     return this.tap !== undefined || this.taps.size > 0;
   }
@@ -219,11 +273,25 @@ export class Hypervisor {
    * @throws ProtocolError `SHORT_BUFFER` when `input` is shorter than 256 bytes.
    */
   postMessage(input: Uint8Array): number {
-    const m = hv_input_post_message.decode(input, 0);
-    const connectionId = m.connectionid & 0xffffff;
-    const payload = m.payload.slice(0, Math.min(m.payload_size, HV_MESSAGE_PAYLOAD_BYTE_COUNT));
-    const status = this.checkPost(connectionId, m.payload_size);
-    this.emit({ kind: 'post', time: this.scheduler.now, connectionId, payload, status });
+    if (!(input instanceof Uint8Array) || input.length < hv_input_post_message.size) hv_input_post_message.decode(input, 0); // throws
+    // hv_input_post_message: connectionid at 0, payload_size at 12, payload at 16
+    const connectionId = (input[0]! | (input[1]! << 8) | (input[2]! << 16)) & 0xffffff;
+    const payloadSize = (input[12]! | (input[13]! << 8) | (input[14]! << 16) | (input[15]! << 24)) >>> 0;
+    return this.post(connectionId, payloadSize, input.slice(16, 16 + Math.min(payloadSize, HV_MESSAGE_PAYLOAD_BYTE_COUNT)));
+  }
+
+  /**
+   * @internal HVCALL_POST_MESSAGE of an input page holding `connectionId` (24 bits) and `payload`
+   * (at most 240 bytes, `payload_size` = its length), without the page: the payload is handed over
+   * (queued as is) and must not be changed afterwards.
+   */
+  postPayload(connectionId: number, payload: Uint8Array): number {
+    return this.post(connectionId & 0xffffff, payload.length, payload);
+  }
+
+  private post(connectionId: number, payloadSize: number, payload: Uint8Array): number {
+    const status = this.checkPost(connectionId, payloadSize);
+    if (this.observed) this.emit({ kind: 'post', time: this.scheduler.now, connectionId, payload, status });
     if (status !== HV_STATUS_SUCCESS) {
       this.stats.postsRefused++;
       return status;
@@ -262,7 +330,7 @@ export class Hypervisor {
   signalEvent(connectionId: number): number {
     const id = connectionId >>> 0;
     const handler = this.eventPorts.get(id);
-    this.emit({ kind: 'signal', time: this.scheduler.now, connectionId: id, status: handler ? HV_STATUS_SUCCESS : HV_STATUS_INVALID_CONNECTION_ID });
+    if (this.observed) this.emit({ kind: 'signal', time: this.scheduler.now, connectionId: id, status: handler ? HV_STATUS_SUCCESS : HV_STATUS_INVALID_CONNECTION_ID });
     if (!handler) return HV_STATUS_INVALID_CONNECTION_ID;
     this.stats.signalsToHost++;
     if (!this.eventPending.has(id)) {
@@ -273,10 +341,20 @@ export class Hypervisor {
           this.eventPending.delete(id);
           this.eventPorts.get(id)?.();
         },
-        `hv: event ${id} → host`,
+        this.eventLabel(id),
       );
     }
     return HV_STATUS_SUCCESS;
+  }
+
+  /** The scheduler label of a signal on connection `id` (made once per id). */
+  private eventLabel(id: number): string {
+    let s = this.eventLabels.get(id);
+    if (s === undefined) {
+      s = `hv: event ${id} → host`;
+      if (this.eventLabels.size < 4096) this.eventLabels.set(id, s);
+    }
+    return s;
   }
 
   /** The guest set a pending bit in its child→parent monitor page: the hypervisor will notice it. */
@@ -316,7 +394,21 @@ export class Hypervisor {
     if (payload.length > HV_MESSAGE_PAYLOAD_BYTE_COUNT) {
       throw new ProtocolError('BAD_LENGTH', `is longer than ${HV_MESSAGE_PAYLOAD_BYTE_COUNT} bytes`, { struct: 'hv_message', value: payload.length });
     }
-    this.toGuest.push(encodeSynicMessage(payload));
+    this.toGuest.push(payload.slice());
+    this.markPending();
+    this.scheduleDelivery();
+  }
+
+  /**
+   * @internal {@link sendToGuest} for a payload the caller hands over (it is queued without a copy
+   * and must not be changed afterwards).
+   */
+  sendOwnedToGuest(payload: Uint8Array): void {
+    if (payload.length > HV_MESSAGE_PAYLOAD_BYTE_COUNT) {
+      this.sendToGuest(payload); // throws
+      return;
+    }
+    this.toGuest.push(payload);
     this.markPending();
     this.scheduleDelivery();
   }
@@ -353,10 +445,19 @@ export class Hypervisor {
     if (this.slotBusy()) return; // the guest's end-of-message will ask again
     const slot = this.toGuest.shift();
     if (!slot) return;
-    this.simp.set(slot, VMBUS_SINT_OFFSET);
+    if (slot.length === HV_MESSAGE_SIZE) {
+      this.simp.set(slot, VMBUS_SINT_OFFSET); // a raw slot image
+    } else {
+      // a payload: the slot encodeSynicMessage builds (message type 1, payload_size, no flags, sender 0)
+      const s = this.simp;
+      s.fill(0, VMBUS_SINT_OFFSET, VMBUS_SINT_OFFSET + HV_MESSAGE_SIZE);
+      s[VMBUS_SINT_OFFSET] = VMBUS_POST_MESSAGE_TYPE;
+      s[VMBUS_SINT_OFFSET + 4] = slot.length;
+      s.set(slot, VMBUS_SINT_OFFSET + 16);
+    }
     if (this.toGuest.length) this.simp[VMBUS_SINT_OFFSET + 5]! |= HV_MESSAGE_FLAG_PENDING;
     this.stats.messagesToGuest++;
-    this.emit({ kind: 'message', time: this.scheduler.now, slot: this.simp.slice(VMBUS_SINT_OFFSET, VMBUS_SINT_OFFSET + HV_MESSAGE_SIZE) });
+    if (this.observed) this.emit({ kind: 'message', time: this.scheduler.now, slot: this.simp.slice(VMBUS_SINT_OFFSET, VMBUS_SINT_OFFSET + HV_MESSAGE_SIZE) });
     this.guest?.onSynicMessage();
   }
 
@@ -378,7 +479,7 @@ export class Hypervisor {
     if (!Number.isInteger(relid) || relid < 0 || relid >= HV_EVENT_FLAGS_COUNT) return;
     this.siefp[VMBUS_SINT_OFFSET + (relid >> 3)]! |= 1 << (relid & 7);
     this.stats.interruptsToGuest++;
-    this.emit({ kind: 'interrupt', time: this.scheduler.now, relid });
+    if (this.observed) this.emit({ kind: 'interrupt', time: this.scheduler.now, relid });
     if (this.guestInterruptScheduled) return;
     this.guestInterruptScheduled = true;
     this.scheduler.schedule(

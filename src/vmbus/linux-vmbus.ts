@@ -17,13 +17,14 @@
  */
 import { ProtocolError } from '../wire/errors.js';
 import { GuestChannelRings, type GuestSendResult, type HvCallbackModeName, type VmbusChannelStateName } from './channel.js';
-import { encodeLinuxGpadl, FIRST_GPADL_HANDLE } from './gpadl.js';
+import { encodeLinuxGpadlRun, FIRST_GPADL_HANDLE } from './gpadl.js';
 import { deviceClassOf, VMBUS_DEVICE_CLASSES } from './guids.js';
 import { VMBUS_SINT_OFFSET, type Hypervisor } from './hypervisor.js';
-import { GuestMemory, type GuestBuffer } from './memory.js';
+import { GuestMemory, dirtyOf, type GuestBuffer } from './memory.js';
 import {
   CHANNELMSG,
   HV_MESSAGE_FLAG_PENDING,
+  HV_MESSAGE_PAYLOAD_BYTE_COUNT,
   HV_STATUS_INSUFFICIENT_BUFFERS,
   HV_STATUS_INSUFFICIENT_MEMORY,
   HV_STATUS_INVALID_CONNECTION_ID,
@@ -31,9 +32,7 @@ import {
   INVALID_RELID,
   MAX_CHANNEL_RELIDS,
   MAX_USER_DEFINED_BYTES,
-  VMBUS_POST_MESSAGE_TYPE,
   encodeChannelMessage,
-  hv_input_post_message,
   isHvsockOffer,
   linuxReceiveChannelMessage,
   makeChannelMessage,
@@ -69,13 +68,33 @@ import {
 export type VmbusErrno = 'EINVAL' | 'ENODEV' | 'EAGAIN' | 'EDQUOT' | 'ENOMEM' | 'EDOM' | 'ECONNREFUSED' | 'ENOBUFS' | 'EIO';
 
 /** Result of a guest VMBus operation. */
-export type VmbusResult<T = undefined> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: VmbusErrno };
+export type VmbusResult<T = undefined> =
+  | {
+      /** `true`: the kernel function returned 0 (or a value). */
+      readonly ok: true;
+      /** What the operation produced (e.g. the negotiated version, a GPADL handle); `undefined` for most. */
+      readonly value: T;
+    }
+  | {
+      /** `false`: the kernel function returned a negative errno. */
+      readonly ok: false;
+      /** The errno, without its sign. */
+      readonly error: VmbusErrno;
+    };
 
 const OK: VmbusResult = { ok: true, value: undefined };
 const fail = (error: VmbusErrno): { ok: false; error: VmbusErrno } => ({ ok: false, error });
 
 /** Something Linux would WARN or log about, recorded instead. */
 export interface GuestWarning {
+  /**
+   * What Linux complained about: a dropped message (`UNKNOWN_MSGTYPE` type ≥ 25,
+   * `PAYLOAD_TOO_LARGE` over 240 bytes, `MESSAGE_TOO_SHORT` under the type's minimum), a relid
+   * ≥ 2048 (`RELID_OUT_OF_RANGE`), an offer reusing the instance GUID of a primary that still has a
+   * relid (`REOFFER_OF_LIVE_PRIMARY`), a duplicate primary offer (`SUBCHANNEL_OFFER_WITH_INDEX_0`),
+   * an offer an isolated guest refuses (`INVALID_OFFER_ISOLATED`), or a relid beyond the interrupt
+   * page (`BIT_OUTSIDE_INT_PAGE`).
+   */
   readonly code:
     | 'UNKNOWN_MSGTYPE'
     | 'PAYLOAD_TOO_LARGE'
@@ -85,13 +104,17 @@ export interface GuestWarning {
     | 'SUBCHANNEL_OFFER_WITH_INDEX_0'
     | 'INVALID_OFFER_ISOLATED'
     | 'BIT_OUTSIDE_INT_PAGE';
+  /** Virtual time of the warning, in ns. */
   readonly time: number;
+  /** The relid involved (offers, rescinds, relid mapping, interrupt-page bits). */
   readonly relid?: number;
+  /** The message type read from the header (dropped messages). */
   readonly msgtype?: number;
 }
 
 /** A driver for one device class (`struct hv_driver`): bound to primary channels by `if_type`. */
 export interface GuestDriver {
+  /** Driver name (`hv_driver.name`, e.g. `'hv_netvsc'`), for logs and traces. */
   readonly name: string;
   /** Class GUID (text) the driver binds. */
   readonly ifType: string;
@@ -129,29 +152,39 @@ interface PendingMsg {
 
 /** One channel as the guest knows it (`struct vmbus_channel`). */
 export class GuestChannel {
+  /** The guest VMBus driver that owns the channel. */
   readonly guest: VmbusGuest;
   /** The stored offer message (`offermsg`). */
   offermsg: VmbusChannelOfferChannel;
   /** Its 196 bytes as received (Linux compares these on re-offer). */
   offerBytes: Uint8Array;
+  /** Channel state (`channel->state`): OPEN_STATE once offered, OPENED_STATE while open. */
   state: VmbusChannelStateName = 'CHANNEL_OFFER_STATE';
   /** Set by the rescind handler. */
   rescind = false;
+  /** A rescind for this channel is being handled (`rescind_ref`); later rescinds of it are ignored. */
   rescindRef = false;
   /** The add-channel work (device creation / subchannel callback) finished. */
   probeDone = false;
+  /** The primary channel of a subchannel (`primary_channel`); `null` for a primary. */
   primary: GuestChannel | null = null;
+  /** A primary's subchannels (`sc_list`), in offer order; empty for a subchannel. */
   readonly subchannels: GuestChannel[] = [];
   /** Device class name from `if_type` (`hv_get_dev_type`). */
   deviceType = 'UNKNOWN';
   /** A device was created for this primary channel. */
   hasDevice = false;
+  /** The driver bound to this primary's device (matched by `if_type`), `null` if none. */
   driver: GuestDriver | null = null;
+  /** The offer's `is_dedicated_interrupt` bit: when false, signalling also sets the relid's bit in the interrupt page. */
   isDedicatedInterrupt = false;
   /** Connection id signalled with HVCALL_SIGNAL_EVENT (`sig_event` = offer.connection_id). */
   sigEvent = 0;
+  /** `monitor_grp` = offer `monitorid` / 32: the `trigger_group` index in the monitor page (0–3 when valid). */
   monitorGrp = 0;
+  /** `monitor_bit` = offer `monitorid` % 32: the bit within the trigger group's `pending` word. */
   monitorBit = 0;
+  /** `low_latency`: signal with the hypercall even when the offer allocated a monitor id. */
   lowLatency = false;
   /** Ring allocation (`ringbuffer_page`), both rings. */
   ringBuffer: GuestBuffer | null = null;
@@ -161,11 +194,15 @@ export class GuestChannel {
   ringGpadlHandle = 0;
   /** The data plane while open. */
   rings: GuestChannelRings | null = null;
+  /** Requestor slots (`rqstor_size`) set by the driver at open; 0 = no requestor. */
   rqstorSize = 0;
+  /** Largest inbound packet the reader accepts, in bytes (`max_pkt_size`; 4096 unless the driver sets it). */
   maxPktSize = 0;
   /** VP the host interrupts (`target_cpu`'s VP). */
   targetVp = 0;
+  /** How the channel callback runs (`callback_mode`; netvsc uses HV_CALL_ISR). */
   callbackMode: HvCallbackModeName = 'HV_CALL_BATCHED';
+  /** The driver's channel callback (`onchannel_callback`), run on interrupts; `null` when closed or rescinded. */
   onChannelCallback: ((channel: GuestChannel) => void) | null = null;
   /** Called for each subchannel offer of this primary (`sc_creation_callback`). */
   scCreationCallback: ((sub: GuestChannel) => Completion<unknown> | void) | null = null;
@@ -175,6 +212,7 @@ export class GuestChannel {
   readonly rescindEvent = new Completion<void>();
   /** Interrupts taken / signals sent. */
   interrupts = 0;
+  /** Times the guest signalled the host for this channel (`vmbus_setevent`: hypercall or monitor bit). */
   sigEvents = 0;
   private taskletScheduled = false;
 
@@ -263,8 +301,21 @@ export class GuestChannel {
         this.taskletScheduled = false;
         this.onEvent(scheduler);
       },
-      `guest: tasklet relid ${this.relid}`,
+      this.taskletLabel(),
     );
+  }
+
+  private label = '';
+  private labelRelid = -1;
+
+  /** The scheduler label of this channel's tasklet (remade when the relid changes). */
+  private taskletLabel(): string {
+    const relid = this.relid;
+    if (relid !== this.labelRelid) {
+      this.label = `guest: tasklet relid ${relid}`;
+      this.labelRelid = relid;
+    }
+    return this.label;
   }
 
   /** `vmbus_on_event`: the callback, then (batched) unmask and reschedule if more arrived. */
@@ -283,17 +334,22 @@ export class GuestChannel {
 class WorkQueue {
   private readonly items: (() => BlockingFlow<unknown>)[] = [];
   private running = false;
+  private readonly label: string;
+  private readonly run = (): void => this.runNext();
+  private readonly again = (): void => void this.scheduler.schedule(0, this.run, this.label);
 
   constructor(
     private readonly scheduler: Scheduler,
     readonly name: string,
-  ) {}
+  ) {
+    this.label = `guest: ${name}`;
+  }
 
   queue(work: () => BlockingFlow<unknown>): void {
     this.items.push(work);
     if (!this.running) {
       this.running = true;
-      this.scheduler.schedule(0, () => this.runNext(), `guest: ${this.name}`);
+      this.scheduler.schedule(0, this.run, this.label);
     }
   }
 
@@ -303,7 +359,7 @@ class WorkQueue {
       this.running = false;
       return;
     }
-    spawn(work()).then(() => this.scheduler.schedule(0, () => this.runNext(), `guest: ${this.name}`));
+    spawn(work()).then(this.again);
   }
 }
 
@@ -331,13 +387,21 @@ export interface VmbusGuestOptions {
  * time instead of spinning.
  */
 export class VmbusGuest {
+  /** The hypervisor the guest posts through and takes SynIC messages and events from. */
   readonly hypervisor: Hypervisor;
+  /** The hypervisor's virtual clock, on which the guest's work queues and tasklets run. */
   readonly scheduler: Scheduler;
+  /** Guest-physical memory: rings, GPADL buffers, the interrupt page and the monitor pages. */
   readonly memory: GuestMemory;
+  /** Versions tried in INITIATE_CONTACT, newest first ({@link VmbusGuestOptions.versions}). */
   readonly versions: readonly number[];
+  /** `max_version`: versions above it are skipped (default: the newest in `versions`). */
   readonly maxVersion: number;
+  /** An isolated (SNP/TDX) guest: refuses offers of disallowed classes and versions below 5.2. */
   readonly isolated: boolean;
+  /** VP index sent as INITIATE_CONTACT `target_vcpu`, and the default `target_vp` of every channel. */
   readonly connectVp: number;
+  /** `vmbus_connection.conn_state`. */
   connState: VmbusConnectStateName = 'DISCONNECTED';
   /** Negotiated version (`vmbus_proto_version`), 0 before. */
   version = 0;
@@ -347,11 +411,16 @@ export class VmbusGuest {
   nextGpadlHandle = FIRST_GPADL_HANDLE;
   /** The interrupt page (receive half, send half) and the two monitor pages. */
   intPage: GuestBuffer | null = null;
+  /**
+   * The two zeroed monitor pages sent in INITIATE_CONTACT: [0] parent→child (`monitor_page1`),
+   * [1] child→parent (`monitor_page2`, where the guest sets pending bits); `null` before connecting.
+   */
   monitorPages: [GuestBuffer, GuestBuffer] | null = null;
   /** relid → channel (`vmbus_connection.channels`). */
   readonly relidMap: (GuestChannel | null)[] = new Array(MAX_CHANNEL_RELIDS).fill(null);
   /** Primary channels in offer order (`chn_list`). */
   readonly chnList: GuestChannel[] = [];
+  /** Everything Linux would have WARNed or logged about so far, in order. */
   readonly warnings: GuestWarning[] = [];
   /** Every SynIC message seen and what Linux did with it. */
   readonly verdicts: LinuxMessageVerdict[] = [];
@@ -367,6 +436,11 @@ export class VmbusGuest {
   private readonly priWq: WorkQueue;
   private readonly subWq: WorkQueue;
   private readonly options: VmbusGuestOptions;
+  /** Linux's private copy of the SynIC slot, reused (the receive path does not re-enter). */
+  private readonly slotCopy = new Uint8Array(256);
+  private inSynicMessage = false;
+  /** SINT 2's 256 bytes of the event-flags page as 32-bit words. */
+  private flagWords: Int32Array | undefined;
 
   constructor(hypervisor: Hypervisor, options: VmbusGuestOptions = {}) {
     this.hypervisor = hypervisor;
@@ -414,20 +488,16 @@ export class VmbusGuest {
 
   /** `vmbus_post_msg`: HVCALL_POST_MESSAGE on `msg_conn_id`, retrying transient failures up to 100 times. */
   private *postMsg(bytes: Uint8Array): BlockingFlow<VmbusErrno | 0> {
-    const payload = new Uint8Array(240);
-    payload.set(bytes);
-    const input = hv_input_post_message.encode({
-      connectionid: this.msgConnId & 0xffffff,
-      reserved: 0,
-      message_type: VMBUS_POST_MESSAGE_TYPE,
-      payload_size: bytes.length,
-      payload,
-    });
+    if (bytes.length > HV_MESSAGE_PAYLOAD_BYTE_COUNT) new Uint8Array(HV_MESSAGE_PAYLOAD_BYTE_COUNT).set(bytes); // throws RangeError
+    // The hv_input_post_message page (connectionid, message_type 1, payload_size, payload) is handed
+    // to the hypervisor as its fields: `bytes` are this flow's own (fresh from an encoder) and are not
+    // changed once posted.
+    const conn = this.msgConnId & 0xffffff;
     const msgtype = bytes[0]! | (bytes[1]! << 8);
     let ret: VmbusErrno | 0 = 0;
     let usec = 1;
     for (let retries = 0; retries < 100; ) {
-      const status = this.hypervisor.postMessage(input);
+      const status = this.hypervisor.postPayload(conn, bytes);
       if (status === HV_STATUS_SUCCESS) return 0;
       if (status === HV_STATUS_INVALID_CONNECTION_ID) {
         if (msgtype === CHANNELMSG.CHANNELMSG_INITIATE_CONTACT) return 'EINVAL';
@@ -573,7 +643,17 @@ export class VmbusGuest {
 
   private onSynicMessage(): void {
     const slot = this.hypervisor.simp.subarray(VMBUS_SINT_OFFSET, VMBUS_SINT_OFFSET + 256);
-    const copy = slot.slice();
+    const reentered = this.inSynicMessage;
+    this.inSynicMessage = true;
+    try {
+      this.receiveSlot(slot, reentered ? slot.slice() : copyInto(this.slotCopy, slot));
+    } finally {
+      this.inSynicMessage = reentered;
+    }
+  }
+
+  /** `vmbus_on_msg_dpc` on `copy`, the private copy of `slot`. */
+  private receiveSlot(slot: Uint8Array, copy: Uint8Array): void {
     const verdict = linuxReceiveChannelMessage(copy);
     this.verdicts.push(verdict);
     if (verdict.action === 'none') return;
@@ -794,9 +874,9 @@ export class VmbusGuest {
   private *establishGpadlFlow(ch: GuestChannel, buffer: GuestBuffer, size: number): BlockingFlow<VmbusResult<number>> {
     const handle = this.nextGpadlHandle;
     this.nextGpadlHandle = (this.nextGpadlHandle + 1) >>> 0;
-    const [header, ...bodies] = encodeLinuxGpadl({ childRelid: ch.relid, gpadl: handle, size, pfns: GuestMemory.pfns(buffer) });
+    const messages = encodeLinuxGpadlRun(ch.relid, handle, size, buffer.pfn, buffer.pageCount);
     const pending = this.addPending(CHANNELMSG.CHANNELMSG_GPADL_HEADER, ch.relid, handle, ch);
-    const result = yield* this.postGpadlAndWait(ch, handle, [header!, ...bodies], pending);
+    const result = yield* this.postGpadlAndWait(ch, handle, messages, pending);
     this.removePending(pending);
     return result;
   }
@@ -822,7 +902,8 @@ export class VmbusGuest {
     const pending = this.addPending(CHANNELMSG.CHANNELMSG_GPADL_TEARDOWN, ch.relid, handle, ch);
     let ret: VmbusErrno | 0 = 0;
     if (!ch.rescind) {
-      ret = yield* this.post(makeChannelMessage('CHANNELMSG_GPADL_TEARDOWN', { child_relid: ch.relid, gpadl: handle }));
+      const words = u32Message(CHANNELMSG.CHANNELMSG_GPADL_TEARDOWN, ch.relid, handle);
+      ret = words ? yield* this.postMsg(words) : yield* this.post(makeChannelMessage('CHANNELMSG_GPADL_TEARDOWN', { child_relid: ch.relid, gpadl: handle }));
       if (!ret) yield pending.done;
     }
     if (ch.rescind) ret = 0;
@@ -880,7 +961,10 @@ export class VmbusGuest {
     };
     if (!g.ok) return cleanRing(g.error);
     ch.ringGpadlHandle = g.value;
-    ch.rings = new GuestChannelRings(ring.bytes, { sendPages, recvPages }, { rqstorSize: ch.rqstorSize, maxPktSize: ch.maxPktSize });
+    const dirty = dirtyOf(ring);
+    ch.rings = dirty
+      ? new GuestChannelRings(dirty.raw, { sendPages, recvPages }, { rqstorSize: ch.rqstorSize, maxPktSize: ch.maxPktSize, track: { dirty, offset: 0 } })
+      : new GuestChannelRings(ring.bytes, { sendPages, recvPages }, { rqstorSize: ch.rqstorSize, maxPktSize: ch.maxPktSize });
     const userdata = new Uint8Array(MAX_USER_DEFINED_BYTES);
     if (o.userdata) userdata.set(o.userdata);
     const openMsg = makeChannelMessage('CHANNELMSG_OPENCHANNEL', {
@@ -945,7 +1029,8 @@ export class VmbusGuest {
     ch.scCreationCallback = null;
     if (ch.state !== 'CHANNEL_OPENED_STATE') return fail('EINVAL');
     ch.state = 'CHANNEL_OPEN_STATE';
-    let ret: VmbusErrno | 0 = yield* this.post(makeChannelMessage('CHANNELMSG_CLOSECHANNEL', { child_relid: ch.relid }));
+    const words = u32Message(CHANNELMSG.CHANNELMSG_CLOSECHANNEL, ch.relid);
+    let ret: VmbusErrno | 0 = words ? yield* this.postMsg(words) : yield* this.post(makeChannelMessage('CHANNELMSG_CLOSECHANNEL', { child_relid: ch.relid }));
     if (!ret && ch.ringGpadlHandle) {
       const t = yield* this.teardownGpadlFlow(ch, ch.ringGpadlHandle);
       if (!t.ok) ret = t.error;
@@ -1028,7 +1113,13 @@ export class VmbusGuest {
   /** `vmbus_chan_sched`: test-and-clear each SINT 2 event flag; bit 0 is the message protocol's. */
   private onSynicEvent(): void {
     const flags = this.hypervisor.siefp;
+    // whole zero words are skipped; the bytes of the others are taken in order, as before
+    const words = (this.flagWords ??= new Int32Array(flags.buffer, flags.byteOffset + VMBUS_SINT_OFFSET, 64));
     for (let i = 0; i < 256; i++) {
+      if ((i & 3) === 0 && words[i >> 2] === 0) {
+        i += 3;
+        continue;
+      }
       const at = VMBUS_SINT_OFFSET + i;
       let byte = flags[at]!;
       if (byte === 0) continue;
@@ -1043,6 +1134,30 @@ export class VmbusGuest {
       }
     }
   }
+}
+
+/**
+ * The bytes encodeChannelMessage gives for a message whose fields after the header are the u32s
+ * `values` (CLOSECHANNEL, GPADL_TEARDOWN), or null when a value is not a u32 (the codec then reports it).
+ */
+function u32Message(msgtype: number, ...values: number[]): Uint8Array | null {
+  const out = new Uint8Array(8 + 4 * values.length);
+  out[0] = msgtype;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v >>> 0 !== v) return null;
+    const p = 8 + 4 * i;
+    out[p] = v;
+    out[p + 1] = v >>> 8;
+    out[p + 2] = v >>> 16;
+    out[p + 3] = v >>> 24;
+  }
+  return out;
+}
+
+function copyInto(dst: Uint8Array, src: Uint8Array): Uint8Array {
+  dst.set(src);
+  return dst;
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

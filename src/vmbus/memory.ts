@@ -31,7 +31,19 @@ export interface GuestBuffer {
 }
 
 /** Result of {@link GuestMemory.alloc}. */
-export type AllocResult = { readonly ok: true; readonly buffer: GuestBuffer } | { readonly ok: false; readonly error: 'ENOMEM' | 'EINVAL' };
+export type AllocResult =
+  | {
+      /** `true`: the pages are allocated and zeroed. */
+      readonly ok: true;
+      /** The new run of pages. */
+      readonly buffer: GuestBuffer;
+    }
+  | {
+      /** `false`: nothing was allocated. */
+      readonly ok: false;
+      /** `'EINVAL'`: `pageCount` is not a positive integer; `'ENOMEM'`: it would exceed {@link GuestMemory.maxPages}. */
+      readonly error: 'ENOMEM' | 'EINVAL';
+    };
 
 /** Options of a {@link GuestMemory}. */
 export interface GuestMemoryOptions {
@@ -43,16 +55,175 @@ export interface GuestMemoryOptions {
   readonly shared?: boolean;
 }
 
-interface Region {
-  readonly pfn: number;
-  readonly pageCount: number;
+/**
+ * @internal One backing store and where its bytes may be non-zero, so that reusing it zeroes only
+ * there. Invariant: every non-zero byte lies in [lo, hi) or in [exposedLo, exposedHi). Code given
+ * {@link raw} records each write with {@link mark}; a view handed to any other code has its whole
+ * range recorded with {@link expose}, for good (whoever holds it may write through it at any time).
+ * A view's `.buffer` reaches the whole store: views handed to code outside this package record the
+ * whole store ({@link exposeAll}); a range alone is recorded only for views that stay inside it.
+ */
+export class DirtyBytes {
+  /** Bytes written by tracked writers since the store was last zeroed. */
+  readonly written = new ByteRanges();
+  /** Bytes ever handed out as views: zeroed on every reuse. */
+  readonly exposed = new ByteRanges();
+
+  constructor(
+    /** The whole store; write only through code that calls {@link mark}. */
+    readonly raw: Uint8Array,
+  ) {}
+
+  /** Records a write of bytes [lo, hi). */
+  mark(lo: number, hi: number): void {
+    this.written.add(lo, hi);
+  }
+
+  /** Records that bytes [lo, hi) were handed out as a view. */
+  expose(lo: number, hi: number): void {
+    this.exposed.add(lo, hi);
+  }
+
+  /** Records the whole store as handed out (for views given to code that may reach `view.buffer`). */
+  exposeAll(): void {
+    this.exposed.add(0, this.raw.length);
+  }
+
+  /** Zeroes every byte that may be non-zero (the whole store is zero afterwards). */
+  clean(): void {
+    this.written.zero(this.raw);
+    this.exposed.zero(this.raw);
+    this.written.clear();
+    this.generation++;
+  }
+
+  /** Times the store was zeroed: a writer that recorded a range may skip recording it again until this changes. */
+  generation = 0;
+}
+
+/** Most ranges a {@link ByteRanges} keeps apart (a ring allocation has four: two headers, two data areas). */
+const MAX_RANGES = 8;
+
+/** @internal A few disjoint byte ranges, sorted; past {@link MAX_RANGES} the two closest merge (covering the gap). */
+export class ByteRanges {
+  /** lo0, hi0, lo1, hi1, …: sorted, disjoint, not adjacent. */
+  private readonly r: number[] = [];
+  /** Index of the range that held the last addition (checked first). */
+  private last = 0;
+
+  /** Adds [lo, hi). */
+  add(lo: number, hi: number): void {
+    const r = this.r;
+    const l = this.last;
+    if (l < r.length && lo >= r[l]! && hi <= r[l + 1]!) return;
+    for (let i = 0; i < r.length; i += 2) {
+      if (lo >= r[i]! && hi <= r[i + 1]!) {
+        this.last = i;
+        return;
+      }
+    }
+    if (hi <= lo) return;
+    let i = 0;
+    while (i < r.length && r[i + 1]! < lo) i += 2;
+    let j = i;
+    let nlo = lo;
+    let nhi = hi;
+    while (j < r.length && r[j]! <= hi) {
+      if (r[j]! < nlo) nlo = r[j]!;
+      if (r[j + 1]! > nhi) nhi = r[j + 1]!;
+      j += 2;
+    }
+    r.splice(i, j - i, nlo, nhi);
+    this.last = i;
+    if (r.length > 2 * MAX_RANGES) {
+      let k = 0;
+      for (let m = 2; m + 2 < r.length; m += 2) if (r[m + 2]! - r[m + 1]! < r[k + 2]! - r[k + 1]!) k = m;
+      r.splice(k + 1, 2); // ranges k and k + 2 become one
+      this.last = 0;
+    }
+  }
+
+  /** Zeroes the ranges in `raw`. */
+  zero(raw: Uint8Array): void {
+    const r = this.r;
+    for (let i = 0; i < r.length; i += 2) raw.fill(0, r[i]!, r[i + 1]!);
+  }
+
+  /** Forgets every range. */
+  clear(): void {
+    this.r.length = 0;
+    this.last = 0;
+  }
+
+  /** The ranges as [lo, hi) pairs. */
+  list(): [number, number][] {
+    const out: [number, number][] = [];
+    for (let i = 0; i < this.r.length; i += 2) out.push([this.r[i]!, this.r[i + 1]!]);
+    return out;
+  }
+}
+
+/** @internal A view into guest memory for a writer that records its writes: the view, its store's record, its offset there. */
+export interface TrackedView {
   readonly bytes: Uint8Array;
+  readonly dirty: DirtyBytes;
+  readonly offset: number;
+}
+
+/** An allocation: its `bytes` are its backing store's, recorded as handed out when read. */
+class Region implements GuestBuffer {
+  constructor(
+    readonly pfn: number,
+    readonly pageCount: number,
+    /** @internal */
+    readonly dirty: DirtyBytes,
+  ) {}
+
+  get bytes(): Uint8Array {
+    const raw = this.dirty.raw;
+    this.dirty.expose(0, raw.length);
+    return raw;
+  }
+}
+
+/** The store of a buffer without recording it as handed out (a foreign buffer's own `bytes`). */
+function rawOf(buffer: GuestBuffer): Uint8Array {
+  return buffer instanceof Region ? buffer.dirty.raw : buffer.bytes;
+}
+
+/** @internal The dirty-range record of a buffer this module allocated (undefined for a foreign one). */
+export function dirtyOf(buffer: GuestBuffer): DirtyBytes | undefined {
+  return buffer instanceof Region ? buffer.dirty : undefined;
+}
+
+/** @internal `buffer.bytes.set(data, offset)`, recorded as a write. */
+export function writeBuffer(buffer: GuestBuffer, offset: number, data: Uint8Array): void {
+  if (!(buffer instanceof Region)) {
+    buffer.bytes.set(data, offset);
+    return;
+  }
+  const d = buffer.dirty;
+  d.raw.set(data, offset);
+  d.mark(offset, offset + data.length);
+}
+
+/** @internal `buffer.bytes.subarray(begin, end)`, recording only that range as handed out. */
+export function bufferView(buffer: GuestBuffer, begin: number, end: number): Uint8Array {
+  if (!(buffer instanceof Region)) return buffer.bytes.subarray(begin, end);
+  const d = buffer.dirty;
+  const v = d.raw.subarray(begin, end);
+  const at = v.byteOffset - d.raw.byteOffset;
+  d.expose(at, at + v.length);
+  return v;
 }
 
 /** Guest-physical memory: contiguous page runs addressed by PFN. */
 export class GuestMemory {
+  /** PFN of the first page handed out ({@link GuestMemoryOptions.firstPfn}, default 0x10000). */
   readonly firstPfn: number;
+  /** Most 4 KiB pages allocated at once before {@link GuestMemory.alloc} reports ENOMEM (default 262144). */
   readonly maxPages: number;
+  /** Allocations are backed by `SharedArrayBuffer`. */
   readonly shared: boolean;
   /** Live regions, sorted by PFN. */
   private readonly regions: Region[] = [];
@@ -65,7 +236,7 @@ export class GuestMemory {
    * zeroed allocations are): a detach/attach cycle frees and reallocates the same ring and buffer
    * sizes, and reusing them spares the allocator and the garbage collector. Bounded by {@link POOL_LIMIT}.
    */
-  private readonly pool = new Map<number, Uint8Array[]>();
+  private readonly pool = new Map<number, DirtyBytes[]>();
   private pooledBytes = 0;
 
   constructor(options: GuestMemoryOptions = {}) {
@@ -97,15 +268,15 @@ export class GuestMemory {
     }
     const size = pageCount * HV_HYP_PAGE_SIZE;
     const reused = this.pool.get(pageCount)?.pop();
-    let bytes: Uint8Array;
+    let store: DirtyBytes;
     if (reused) {
       this.pooledBytes -= size;
-      reused.fill(0);
-      bytes = reused;
+      reused.clean(); // zeroes whatever was written or handed out since it was last zeroed
+      store = reused;
     } else {
-      bytes = new Uint8Array(this.shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
+      store = new DirtyBytes(new Uint8Array(this.shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size)));
     }
-    const region: Region = { pfn, pageCount, bytes };
+    const region = new Region(pfn, pageCount, store);
     const at = this.regionIndexAfter(pfn);
     this.regions.splice(at, 0, region);
     this.used += pageCount;
@@ -115,13 +286,15 @@ export class GuestMemory {
   /** Returns a buffer's pages. Freeing a buffer twice, or one this memory did not allocate, is a no-op. */
   free(buffer: GuestBuffer): void {
     const i = this.findRegion(buffer.pfn);
-    if (i < 0 || this.regions[i]!.bytes !== buffer.bytes) return;
+    if (i < 0) return;
+    const region = this.regions[i]!;
+    if (region.dirty.raw !== rawOf(buffer)) return;
     this.regions.splice(i, 1);
     this.used -= buffer.pageCount;
     const size = buffer.pageCount * HV_HYP_PAGE_SIZE;
     if (this.pooledBytes + size <= POOL_LIMIT) {
       const list = this.pool.get(buffer.pageCount) ?? [];
-      list.push(buffer.bytes);
+      list.push(region.dirty);
       this.pool.set(buffer.pageCount, list);
       this.pooledBytes += size;
     }
@@ -175,7 +348,11 @@ export class GuestMemory {
   }
 
   private toPfn(pfn: number | bigint): number {
-    if (typeof pfn === 'bigint') return pfn <= BigInt(Number.MAX_SAFE_INTEGER) && pfn >= 0n ? Number(pfn) : -1;
+    if (typeof pfn === 'bigint') {
+      // Number() is exact up to 2^53 − 1 and rounds anything larger to at least 2^53
+      const n = Number(pfn);
+      return n >= 0 && n <= Number.MAX_SAFE_INTEGER ? n : -1;
+    }
     return Number.isSafeInteger(pfn) && pfn >= 0 ? pfn : -1;
   }
 
@@ -183,6 +360,54 @@ export class GuestMemory {
   has(pfn: number | bigint): boolean {
     const p = this.toPfn(pfn);
     return p >= 0 && this.findRegion(p) >= 0;
+  }
+
+  /** @internal {@link hasAll} over `count` page numbers read by `pfnAt` (−1 for a value that is not one). */
+  hasAllBy(count: number, pfnAt: (k: number) => number): boolean {
+    let lo = 0;
+    let hi = 0; // the region found last: [lo, hi)
+    for (let k = 0; k < count; k++) {
+      const p = pfnAt(k);
+      if (p < 0) return false;
+      if (p >= lo && p < hi) continue;
+      const i = this.findRegion(p);
+      if (i < 0) return false;
+      const r = this.regions[i]!;
+      lo = r.pfn;
+      hi = r.pfn + r.pageCount;
+    }
+    return true;
+  }
+
+  /** @internal {@link trackedView} over `count` page numbers read by `pfnAt` (−1 for a value that is not one). */
+  trackedViewBy(count: number, pfnAt: (k: number) => number): TrackedView | undefined {
+    if (count === 0) return undefined;
+    const first = pfnAt(0);
+    if (first < 0) return undefined;
+    const i = this.findRegion(first);
+    if (i < 0) return undefined;
+    const r = this.regions[i]!;
+    for (let k = 1; k < count; k++) if (pfnAt(k) !== first + k) return undefined;
+    if (first + count > r.pfn + r.pageCount) return undefined;
+    const at = (first - r.pfn) * HV_HYP_PAGE_SIZE;
+    return { bytes: r.dirty.raw.subarray(at, at + count * HV_HYP_PAGE_SIZE), dirty: r.dirty, offset: at };
+  }
+
+  /** True when every page of `pfns` is allocated guest memory (true for none). */
+  hasAll(pfns: readonly (number | bigint)[]): boolean {
+    let lo = 0;
+    let hi = 0; // the region found last: [lo, hi)
+    for (let k = 0; k < pfns.length; k++) {
+      const p = this.toPfn(pfns[k]!);
+      if (p < 0) return false;
+      if (p >= lo && p < hi) continue;
+      const i = this.findRegion(p);
+      if (i < 0) return false;
+      const r = this.regions[i]!;
+      lo = r.pfn;
+      hi = r.pfn + r.pageCount;
+    }
+    return true;
   }
 
   /** The 4096 bytes of one page, or `undefined` when the page is not allocated memory. */
@@ -193,7 +418,56 @@ export class GuestMemory {
     if (i < 0) return undefined;
     const r = this.regions[i]!;
     const at = (p - r.pfn) * HV_HYP_PAGE_SIZE;
-    return r.bytes.subarray(at, at + HV_HYP_PAGE_SIZE);
+    r.dirty.exposeAll(); // a view's .buffer reaches the whole store
+    return r.dirty.raw.subarray(at, at + HV_HYP_PAGE_SIZE);
+  }
+
+  /** The allocation holding page `pfn`, or undefined. */
+  private regionOf(pfn: number | bigint): Region | undefined {
+    const p = this.toPfn(pfn);
+    if (p < 0) return undefined;
+    const i = this.findRegion(p);
+    return i < 0 ? undefined : this.regions[i]!;
+  }
+
+  /**
+   * @internal Copies bytes [at, at + n) of page `pfn` (clamped to the page) into `dst` at `dstAt`,
+   * without handing out a view; false when the page is not memory.
+   */
+  copyFromPage(pfn: number | bigint, at: number, dst: Uint8Array, dstAt: number, n: number): boolean {
+    const r = this.regionOf(pfn);
+    if (!r) return false;
+    const page = (Number(pfn) - r.pfn) * HV_HYP_PAGE_SIZE;
+    const end = Math.min(page + at + n, page + HV_HYP_PAGE_SIZE);
+    dst.set(r.dirty.raw.subarray(page + at, end), dstAt);
+    return true;
+  }
+
+  /** @internal Writes `src` into page `pfn` at byte `at` (as `page(pfn).set(src, at)`), recorded as a write; false when the page is not memory. */
+  copyToPage(pfn: number | bigint, at: number, src: Uint8Array): boolean {
+    const r = this.regionOf(pfn);
+    if (!r) return false;
+    const page = (Number(pfn) - r.pfn) * HV_HYP_PAGE_SIZE;
+    r.dirty.raw.subarray(page, page + HV_HYP_PAGE_SIZE).set(src, at);
+    r.dirty.mark(page + at, page + at + src.length);
+    return true;
+  }
+
+  /**
+   * @internal {@link view} for a writer that records its writes itself: the view, its store's
+   * dirty-range record and the view's offset in that store; nothing is recorded as handed out.
+   */
+  trackedView(pfns: readonly (number | bigint)[]): TrackedView | undefined {
+    if (pfns.length === 0) return undefined;
+    const first = this.toPfn(pfns[0]!);
+    if (first < 0) return undefined;
+    const i = this.findRegion(first);
+    if (i < 0) return undefined;
+    const r = this.regions[i]!;
+    for (let k = 1; k < pfns.length; k++) if (this.toPfn(pfns[k]!) !== first + k) return undefined;
+    if (first + pfns.length > r.pfn + r.pageCount) return undefined;
+    const at = (first - r.pfn) * HV_HYP_PAGE_SIZE;
+    return { bytes: r.dirty.raw.subarray(at, at + pfns.length * HV_HYP_PAGE_SIZE), dirty: r.dirty, offset: at };
   }
 
   /**
@@ -210,7 +484,8 @@ export class GuestMemory {
     for (let k = 1; k < pfns.length; k++) if (this.toPfn(pfns[k]!) !== first + k) return undefined;
     if (first + pfns.length > r.pfn + r.pageCount) return undefined;
     const at = (first - r.pfn) * HV_HYP_PAGE_SIZE;
-    return r.bytes.subarray(at, at + pfns.length * HV_HYP_PAGE_SIZE);
+    r.dirty.exposeAll(); // a view's .buffer reaches the whole store
+    return r.dirty.raw.subarray(at, at + pfns.length * HV_HYP_PAGE_SIZE);
   }
 
   /** Reads `length` bytes at guest-physical address `gpa`; `undefined` if any byte is not memory. */
@@ -219,11 +494,9 @@ export class GuestMemory {
     let done = 0;
     let addr = gpa;
     while (done < length) {
-      const pg = this.page(addr >> BigInt(HV_HYP_PAGE_SHIFT));
-      if (!pg) return undefined;
       const off = Number(addr & BigInt(HV_HYP_PAGE_SIZE - 1));
       const n = Math.min(length - done, HV_HYP_PAGE_SIZE - off);
-      out.set(pg.subarray(off, off + n), done);
+      if (!this.copyFromPage(addr >> BigInt(HV_HYP_PAGE_SHIFT), off, out, done, n)) return undefined;
       done += n;
       addr += BigInt(n);
     }
@@ -233,15 +506,14 @@ export class GuestMemory {
   /** Writes `data` at guest-physical address `gpa`; false (nothing written) if any byte is not memory. */
   write(gpa: bigint, data: Uint8Array): boolean {
     for (let a = gpa; a < gpa + BigInt(data.length); a = ((a >> 12n) + 1n) << 12n) {
-      if (!this.page(a >> 12n)) return false;
+      if (!this.has(a >> 12n)) return false;
     }
     let done = 0;
     let addr = gpa;
     while (done < data.length) {
-      const pg = this.page(addr >> 12n)!;
       const off = Number(addr & 0xfffn);
       const n = Math.min(data.length - done, HV_HYP_PAGE_SIZE - off);
-      pg.set(data.subarray(done, done + n), off);
+      this.copyToPage(addr >> 12n, off, data.subarray(done, done + n));
       done += n;
       addr += BigInt(n);
     }

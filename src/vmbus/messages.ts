@@ -25,6 +25,7 @@ import {
   u64,
   u8,
   type Codec,
+  type StructCodec,
   type ValueOf,
 } from '../wire/index.js';
 import { gpa_range, gpaRangePageCount, type GpaRange } from './packet.js';
@@ -34,31 +35,57 @@ import { gpa_range, gpaRangePageCount, type GpaRange } from './packet.js';
 
 /** `enum vmbus_channel_message_type` (include/linux/hyperv.h). */
 export const CHANNELMSG = {
+  /** 0: not a message; Linux has no handler and {@link decodeChannelMessage} refuses it. */
   CHANNELMSG_INVALID: 0,
+  /** 1, host→guest: offers one channel (device class, instance GUID, relid, signalling); one per channel after REQUESTOFFERS. */
   CHANNELMSG_OFFERCHANNEL: 1,
+  /** 2, host→guest: withdraws the channel `child_relid` (device removed); the guest answers with RELID_RELEASED once it is gone. */
   CHANNELMSG_RESCIND_CHANNELOFFER: 2,
+  /** 3, guest→host, header only: asks for every offer; sent once after a successful INITIATE_CONTACT. */
   CHANNELMSG_REQUESTOFFERS: 3,
+  /** 4, host→guest, header only: ends the burst of offers answering REQUESTOFFERS (Linux's handler does nothing). */
   CHANNELMSG_ALLOFFERS_DELIVERED: 4,
+  /** 5, guest→host: opens a channel on the ring GPADL, naming the host→guest ring's page offset and the target VP. */
   CHANNELMSG_OPENCHANNEL: 5,
+  /** 6, host→guest: answers OPENCHANNEL (matched by relid and openid); non-zero `status` fails the open. */
   CHANNELMSG_OPENCHANNEL_RESULT: 6,
+  /** 7, guest→host: closes an open channel; the host sends no reply. */
   CHANNELMSG_CLOSECHANNEL: 7,
+  /** 8, guest→host: starts a GPADL (handle, range header, first PFNs); GPADL_BODY messages carry the rest. */
   CHANNELMSG_GPADL_HEADER: 8,
+  /** 9, guest→host: continues the PFN list of the GPADL named by `gpadl`. */
   CHANNELMSG_GPADL_BODY: 9,
+  /** 10, host→guest: the GPADL is complete (or refused: non-zero `creation_status`). */
   CHANNELMSG_GPADL_CREATED: 10,
+  /** 11, guest→host: asks the host to drop a GPADL. */
   CHANNELMSG_GPADL_TEARDOWN: 11,
+  /** 12, host→guest: the GPADL named by `gpadl` is gone and its pages are the guest's again. */
   CHANNELMSG_GPADL_TORNDOWN: 12,
+  /** 13, guest→host: the guest no longer uses a rescinded (or unusable) relid; the host may reuse it. */
   CHANNELMSG_RELID_RELEASED: 13,
+  /** 14, guest→host: proposes a VMBus protocol version and the shared interrupt/monitor pages. */
   CHANNELMSG_INITIATE_CONTACT: 14,
+  /** 15, host→guest: accepts or refuses the proposed version; from 5.0 names the connection id for later posts. */
   CHANNELMSG_VERSION_RESPONSE: 15,
+  /** 16, guest→host, header only: disconnect from VMBus (Linux sends it only when the version is 3.0 or later). */
   CHANNELMSG_UNLOAD: 16,
+  /** 17, host→guest, header only: acknowledges UNLOAD. */
   CHANNELMSG_UNLOAD_RESPONSE: 17,
+  /** 18: no Linux name or handler (Hyper-V: open reserved channel, from 4.0). */
   CHANNELMSG_18: 18,
+  /** 19: no Linux name or handler (Hyper-V: close reserved channel). */
   CHANNELMSG_19: 19,
+  /** 20: no Linux name or handler (Hyper-V: close-reserved-channel response, from 4.0). */
   CHANNELMSG_20: 20,
+  /** 21, guest→host: hv_sock connect request for a host service (protocol 4.0 and later). */
   CHANNELMSG_TL_CONNECT_REQUEST: 21,
+  /** 22, guest→host: retargets a channel's interrupts to another VP (protocol 4.1 and later). */
   CHANNELMSG_MODIFYCHANNEL: 22,
+  /** 23, host→guest: hv_sock connect result (4.1 and later); Linux has no handler and drops it. */
   CHANNELMSG_TL_CONNECT_RESULT: 23,
+  /** 24, host→guest: answers MODIFYCHANNEL with a status (protocol 5.3 and later). */
   CHANNELMSG_MODIFYCHANNEL_RESPONSE: 24,
+  /** 25: one past the last type Linux 6.1 knows; Linux drops this and every higher type with a warning. */
   CHANNELMSG_COUNT: 25,
 } as const;
 
@@ -172,7 +199,12 @@ export const hv_input_post_message = struct('hv_input_post_message', [
  * Codecs declared here that the compiled 6.1.192 modules carry no BTF for, with their size from the
  * headers (for the kernel-layout conformance suite).
  */
-export const VMBUS_MESSAGES_NOT_IN_BTF: Readonly<Record<string, { readonly size: number; readonly why: string }>> = Object.freeze({
+export const VMBUS_MESSAGES_NOT_IN_BTF: Readonly<Record<string, {
+  /** `sizeof` the struct in bytes, as the header declares it (packed). */
+  readonly size: number;
+  /** The header that declares the struct, and why the modules' BTF lacks it. */
+  readonly why: string;
+}>> = Object.freeze({
   hv_message_header: { size: 16, why: 'include/asm-generic/hyperv-tlfs.h; the SynIC slot header, not in the modules\' BTF' },
   hv_message: { size: 256, why: 'include/asm-generic/hyperv-tlfs.h; one SynIC message slot, not in the modules\' BTF' },
   vmbus_channel_query_vmbus_version: { size: 12, why: 'include/linux/hyperv.h; declared, never used by the modules' },
@@ -446,11 +478,36 @@ export function isHvsockOffer(offer: VmbusChannelOfferChannel): boolean {
  * PFNs, or fewer when the message ends first (the rest follow in GPADL_BODY messages).
  */
 export interface GpadlHeaderMessage extends VmbusChannelGpadlHeaderFixed {
+  /** `header`: the channel message header, `msgtype` CHANNELMSG_GPADL_HEADER (8). */
+  header: VmbusChannelMessageHeader;
+  /** `child_relid` (byte 8): the relid of the channel the GPADL is for (Linux: the primary's or the subchannel's own). */
+  child_relid: number;
+  /** `gpadl` (byte 12): the handle the guest chose for this GPADL; GPADL_BODY, GPADL_CREATED and teardown name it again. */
+  gpadl: number;
+  /** `range_buflen` (byte 16): bytes of range data in the whole GPADL (all ranges with all their PFNs, not just this message's). */
+  range_buflen: number;
+  /** `rangecount` (byte 18): the number of `gpa_range`s in the GPADL (Linux: 1). */
+  rangecount: number;
+  /**
+   * `range[]` of `vmbus_channel_gpadl_header` (from byte 20): the `gpa_range`s this message
+   * carries, the last one possibly cut short. Linux sends one range (`rangecount` 1) with at most
+   * 26 PFNs here; the rest of its PFNs follow in GPADL_BODY messages.
+   */
   range: GpaRange[];
 }
 
 /** A whole CHANNELMSG_GPADL_BODY message: the fixed part and its PFNs (`pfn[]`). */
 export interface GpadlBodyMessage extends VmbusChannelGpadlBodyFixed {
+  /** `header`: the channel message header, `msgtype` CHANNELMSG_GPADL_BODY (9). */
+  header: VmbusChannelMessageHeader;
+  /** `msgnumber` (byte 8): sequence number of this body message; Linux leaves it 0. */
+  msgnumber: number;
+  /** `gpadl` (byte 12): the handle of the GPADL this body continues (the one its GPADL_HEADER named). */
+  gpadl: number;
+  /**
+   * `pfn[]` of `vmbus_channel_gpadl_body` (from byte 16): the next 4 KiB guest page frame numbers
+   * of the GPADL's range data, at most 28 per message.
+   */
   pfn: bigint[];
 }
 
@@ -577,40 +634,61 @@ export const gpadlBodyMessage: Codec<GpadlBodyMessage> = {
 
 /** Bytes of a message type that has no struct in Linux (18, 19, 20, 23): header plus raw body. */
 export interface OpaqueChannelMessage {
+  /** The 8-byte `vmbus_channel_message_header`; `msgtype` is 18, 19, 20 or 23. */
   header: VmbusChannelMessageHeader;
   /** Everything after the 8-byte header. */
   body: Uint8Array;
 }
 
+/**
+ * One channel message as this library passes it around: the kernel name of its type and its
+ * decoded value. {@link ChannelMessage} is the union of one envelope per type.
+ */
+export interface ChannelMessageEnvelope<K extends ChannelMessageType, M> {
+  /**
+   * Kernel name of the message type (a key of {@link CHANNELMSG}); on the wire only its number
+   * travels, in `msg.header.msgtype`, and {@link encodeChannelMessage} refuses a mismatch.
+   */
+  type: K;
+  /**
+   * The decoded message, its 8-byte `vmbus_channel_message_header` included (for the header-only
+   * types REQUESTOFFERS, ALLOFFERS_DELIVERED, UNLOAD and UNLOAD_RESPONSE, the header itself).
+   */
+  msg: M;
+}
+
 /** Every channel message, discriminated by its kernel type name. */
 export type ChannelMessage =
-  | { type: 'CHANNELMSG_OFFERCHANNEL'; msg: VmbusChannelOfferChannel }
-  | { type: 'CHANNELMSG_RESCIND_CHANNELOFFER'; msg: VmbusChannelRescindOffer }
-  | { type: 'CHANNELMSG_REQUESTOFFERS'; msg: VmbusChannelMessageHeader }
-  | { type: 'CHANNELMSG_ALLOFFERS_DELIVERED'; msg: VmbusChannelMessageHeader }
-  | { type: 'CHANNELMSG_OPENCHANNEL'; msg: VmbusChannelOpenChannel }
-  | { type: 'CHANNELMSG_OPENCHANNEL_RESULT'; msg: VmbusChannelOpenResult }
-  | { type: 'CHANNELMSG_CLOSECHANNEL'; msg: VmbusChannelCloseChannel }
-  | { type: 'CHANNELMSG_GPADL_HEADER'; msg: GpadlHeaderMessage }
-  | { type: 'CHANNELMSG_GPADL_BODY'; msg: GpadlBodyMessage }
-  | { type: 'CHANNELMSG_GPADL_CREATED'; msg: VmbusChannelGpadlCreated }
-  | { type: 'CHANNELMSG_GPADL_TEARDOWN'; msg: VmbusChannelGpadlTeardown }
-  | { type: 'CHANNELMSG_GPADL_TORNDOWN'; msg: VmbusChannelGpadlTorndown }
-  | { type: 'CHANNELMSG_RELID_RELEASED'; msg: VmbusChannelRelidReleased }
-  | { type: 'CHANNELMSG_INITIATE_CONTACT'; msg: VmbusChannelInitiateContact }
-  | { type: 'CHANNELMSG_VERSION_RESPONSE'; msg: VmbusChannelVersionResponse }
-  | { type: 'CHANNELMSG_UNLOAD'; msg: VmbusChannelMessageHeader }
-  | { type: 'CHANNELMSG_UNLOAD_RESPONSE'; msg: VmbusChannelMessageHeader }
-  | { type: 'CHANNELMSG_18'; msg: OpaqueChannelMessage }
-  | { type: 'CHANNELMSG_19'; msg: OpaqueChannelMessage }
-  | { type: 'CHANNELMSG_20'; msg: OpaqueChannelMessage }
-  | { type: 'CHANNELMSG_TL_CONNECT_REQUEST'; msg: VmbusChannelTlConnectRequest }
-  | { type: 'CHANNELMSG_MODIFYCHANNEL'; msg: VmbusChannelModifyChannel }
-  | { type: 'CHANNELMSG_TL_CONNECT_RESULT'; msg: OpaqueChannelMessage }
-  | { type: 'CHANNELMSG_MODIFYCHANNEL_RESPONSE'; msg: VmbusChannelModifyChannelResponse };
+  | ChannelMessageEnvelope<'CHANNELMSG_OFFERCHANNEL', VmbusChannelOfferChannel>
+  | ChannelMessageEnvelope<'CHANNELMSG_RESCIND_CHANNELOFFER', VmbusChannelRescindOffer>
+  | ChannelMessageEnvelope<'CHANNELMSG_REQUESTOFFERS', VmbusChannelMessageHeader>
+  | ChannelMessageEnvelope<'CHANNELMSG_ALLOFFERS_DELIVERED', VmbusChannelMessageHeader>
+  | ChannelMessageEnvelope<'CHANNELMSG_OPENCHANNEL', VmbusChannelOpenChannel>
+  | ChannelMessageEnvelope<'CHANNELMSG_OPENCHANNEL_RESULT', VmbusChannelOpenResult>
+  | ChannelMessageEnvelope<'CHANNELMSG_CLOSECHANNEL', VmbusChannelCloseChannel>
+  | ChannelMessageEnvelope<'CHANNELMSG_GPADL_HEADER', GpadlHeaderMessage>
+  | ChannelMessageEnvelope<'CHANNELMSG_GPADL_BODY', GpadlBodyMessage>
+  | ChannelMessageEnvelope<'CHANNELMSG_GPADL_CREATED', VmbusChannelGpadlCreated>
+  | ChannelMessageEnvelope<'CHANNELMSG_GPADL_TEARDOWN', VmbusChannelGpadlTeardown>
+  | ChannelMessageEnvelope<'CHANNELMSG_GPADL_TORNDOWN', VmbusChannelGpadlTorndown>
+  | ChannelMessageEnvelope<'CHANNELMSG_RELID_RELEASED', VmbusChannelRelidReleased>
+  | ChannelMessageEnvelope<'CHANNELMSG_INITIATE_CONTACT', VmbusChannelInitiateContact>
+  | ChannelMessageEnvelope<'CHANNELMSG_VERSION_RESPONSE', VmbusChannelVersionResponse>
+  | ChannelMessageEnvelope<'CHANNELMSG_UNLOAD', VmbusChannelMessageHeader>
+  | ChannelMessageEnvelope<'CHANNELMSG_UNLOAD_RESPONSE', VmbusChannelMessageHeader>
+  | ChannelMessageEnvelope<'CHANNELMSG_18', OpaqueChannelMessage>
+  | ChannelMessageEnvelope<'CHANNELMSG_19', OpaqueChannelMessage>
+  | ChannelMessageEnvelope<'CHANNELMSG_20', OpaqueChannelMessage>
+  | ChannelMessageEnvelope<'CHANNELMSG_TL_CONNECT_REQUEST', VmbusChannelTlConnectRequest>
+  | ChannelMessageEnvelope<'CHANNELMSG_MODIFYCHANNEL', VmbusChannelModifyChannel>
+  | ChannelMessageEnvelope<'CHANNELMSG_TL_CONNECT_RESULT', OpaqueChannelMessage>
+  | ChannelMessageEnvelope<'CHANNELMSG_MODIFYCHANNEL_RESPONSE', VmbusChannelModifyChannelResponse>;
+
+/** The {@link ChannelMessage} of one type, e.g. `ChannelMessageOf<'CHANNELMSG_GPADL_CREATED'>`. */
+export type ChannelMessageOf<K extends ChannelMessageType> = Extract<ChannelMessage, ChannelMessageEnvelope<K, unknown>>;
 
 /** The message value of one type. */
-export type MessageOf<K extends ChannelMessageType> = Extract<ChannelMessage, { type: K }>['msg'];
+export type MessageOf<K extends ChannelMessageType> = ChannelMessageOf<K>['msg'];
 
 const opaqueMessage = (name: string): Codec<OpaqueChannelMessage> => ({
   name,
@@ -664,25 +742,57 @@ export function channelMessageMinSize(type: ChannelMessageType): number {
   return typeof c.size === 'number' ? c.size : vmbus_channel_message_header.size;
 }
 
-/** The fields a caller may give {@link makeChannelMessage} (the header is set from the type). */
-type Fields<K extends ChannelMessageType> = Partial<Omit<MessageOf<K>, 'header'>>;
+/**
+ * The fields a caller may give {@link makeChannelMessage}: any subset of the type's struct fields
+ * under their kernel names; `header` is not among them (it is set from the type), and fields left
+ * out are zero.
+ */
+export type ChannelMessageFields<K extends ChannelMessageType> = Partial<Omit<MessageOf<K>, 'header'>>;
 
 /**
  * Builds a message of type `type` with its header set and every field not given zero.
  * @example `makeChannelMessage('CHANNELMSG_CLOSECHANNEL', { child_relid: 5 })`
  */
-export function makeChannelMessage<K extends ChannelMessageType>(type: K, fields: Fields<K> = {}): Extract<ChannelMessage, { type: K }> {
+export function makeChannelMessage<K extends ChannelMessageType>(type: K, fields: ChannelMessageFields<K> = {}): ChannelMessageOf<K> {
   const header = { msgtype: CHANNELMSG[type] };
   const codec = CHANNEL_MESSAGE_CODECS[type] as Codec<unknown> & { zero?: () => object };
   if (codec === (vmbus_channel_message_header as Codec<unknown>)) {
-    return { type, msg: header } as unknown as Extract<ChannelMessage, { type: K }>;
+    return { type, msg: header } as unknown as ChannelMessageOf<K>;
+  }
+  const full = typeof codec.zero === 'function' ? allFieldsGiven(codec as StructCodec<unknown>, fields) : null;
+  if (full) {
+    // every field given: the object `{ ...zero(), ...fields, header }` would be, built without zero()
+    const msg: Record<string, unknown> = { header };
+    for (const n of full) if (n !== 'header') msg[n] = (fields as Record<string, unknown>)[n];
+    for (const k of Object.keys(fields)) if (!Object.prototype.hasOwnProperty.call(msg, k)) msg[k] = (fields as Record<string, unknown>)[k];
+    return { type, msg } as unknown as ChannelMessageOf<K>;
   }
   let base: object;
   if (typeof codec.zero === 'function') base = codec.zero();
   else if (type === 'CHANNELMSG_GPADL_HEADER') base = { ...vmbus_channel_gpadl_header.zero(), range: [] };
   else if (type === 'CHANNELMSG_GPADL_BODY') base = { ...vmbus_channel_gpadl_body.zero(), pfn: [] };
   else base = { body: new Uint8Array(0) };
-  return { type, msg: { ...base, ...fields, header } } as unknown as Extract<ChannelMessage, { type: K }>;
+  return { type, msg: { ...base, ...fields, header } } as unknown as ChannelMessageOf<K>;
+}
+
+const VALUE_FIELDS = new Map<unknown, readonly string[] | null>();
+
+/**
+ * The value fields of a struct codec in declaration order (header first) when `fields` has each of
+ * them (but the header) as an own enumerable property and no symbol keys, else null (always null
+ * for a struct of scalars, whose zero() is cheap).
+ */
+function allFieldsGiven(codec: StructCodec<unknown>, fields: object): readonly string[] | null {
+  let names = VALUE_FIELDS.get(codec);
+  if (names === undefined) {
+    // only worth it where zero() is dear: structs with nested structs, GUIDs or byte arrays past the header
+    const costly = codec.declaration.slice(1).some((d) => d.kind === 'struct' || d.kind === 'guid' || d.kind === 'bytes');
+    names = costly ? codec.declaration.filter((d) => d.kind !== 'reserved' && d.kind !== 'pad').map((d) => d.name) : null;
+    VALUE_FIELDS.set(codec, names);
+  }
+  if (names === null || names[0] !== 'header') return null;
+  for (let i = 1; i < names.length; i++) if (!Object.prototype.propertyIsEnumerable.call(fields, names[i]!)) return null;
+  return Object.getOwnPropertySymbols(fields).length === 0 ? names : null;
 }
 
 /**
@@ -796,13 +906,39 @@ export type LinuxDropReason =
 /** What Linux does with the message in its VMBus SynIC slot. */
 export type LinuxMessageVerdict =
   /** `message_type == HVMSG_NONE`: nothing there. */
-  | { action: 'none' }
+  | {
+      /** `'none'`: the slot is empty. */
+      action: 'none';
+    }
   /** `HVMSG_TIMER_EXPIRED` in the VMBus slot: handled as a stimer0 expiry, not a channel message. */
-  | { action: 'timer' }
+  | {
+      /** `'timer'`: a synthetic-timer expiry, not a channel message. */
+      action: 'timer';
+    }
   /** Dropped (and the slot released). */
-  | { action: 'drop'; reason: LinuxDropReason; msgtype: number; payloadSize: number; warn: boolean }
+  | {
+      /** `'drop'`: no handler runs; the slot is released all the same. */
+      action: 'drop';
+      /** Which of Linux's receive checks refused the message. */
+      reason: LinuxDropReason;
+      /** `vmbus_channel_message_header.msgtype` as read from the payload (may be ≥ 25). */
+      msgtype: number;
+      /** `hv_message_header.payload_size` of the slot, in bytes (header included). */
+      payloadSize: number;
+      /** Linux logs a one-time kernel warning for this drop (`NO_HANDLER` drops are silent). */
+      warn: boolean;
+    }
   /** Passed to the type's handler. */
-  | { action: 'handle'; message: ChannelMessage; blocking: boolean; payloadSize: number };
+  | {
+      /** `'handle'`: the message reaches its `channel_message_table` handler. */
+      action: 'handle';
+      /** The decoded message, read from the whole 240-byte payload area. */
+      message: ChannelMessage;
+      /** Linux defers the handler to a work queue (`VMHT_BLOCKING`: OFFERCHANNEL, RESCIND_CHANNELOFFER). */
+      blocking: boolean;
+      /** `hv_message_header.payload_size` of the slot, in bytes (header included). */
+      payloadSize: number;
+    };
 
 /**
  * Applies Linux's receive-path checks to a 256-byte SynIC message slot, in Linux's order:
@@ -813,11 +949,13 @@ export type LinuxMessageVerdict =
  * @throws ProtocolError `SHORT_BUFFER` when `slot` is shorter than 256 bytes.
  */
 export function linuxReceiveChannelMessage(slot: Uint8Array): LinuxMessageVerdict {
-  const m = hv_message.decode(slot, 0);
-  const { message_type, payload_size } = m.header;
+  if (!(slot instanceof Uint8Array) || slot.length < hv_message.size) hv_message.decode(slot, 0); // throws
+  // hv_message: message_type (u32) at 0, payload_size (u8) at 4; the payload `u` from 16
+  const message_type = (slot[0]! | (slot[1]! << 8) | (slot[2]! << 16) | (slot[3]! << 24)) >>> 0;
+  const payload_size = slot[4]!;
   if (message_type === HVMSG_NONE) return { action: 'none' };
   if (message_type === HVMSG_TIMER_EXPIRED) return { action: 'timer' };
-  const { msgtype } = vmbus_channel_message_header.decode(m.u, 0);
+  const msgtype = (slot[16]! | (slot[17]! << 8) | (slot[18]! << 16) | (slot[19]! << 24)) >>> 0;
   if (msgtype >= CHANNELMSG_COUNT) return { action: 'drop', reason: 'UNKNOWN_MSGTYPE', msgtype, payloadSize: payload_size, warn: true };
   if (payload_size > HV_MESSAGE_PAYLOAD_BYTE_COUNT) {
     return { action: 'drop', reason: 'PAYLOAD_TOO_LARGE', msgtype, payloadSize: payload_size, warn: true };
@@ -830,7 +968,7 @@ export function linuxReceiveChannelMessage(slot: Uint8Array): LinuxMessageVerdic
   const name = channelMessageTypeName(msgtype) as ChannelMessageType;
   const codec = CHANNEL_MESSAGE_CODECS[name] as Codec<unknown>;
   // Handled types all have fixed-size structs that fit in the 240-byte payload area.
-  const message = { type: name, msg: codec.decode(m.u, 0) } as ChannelMessage;
+  const message = { type: name, msg: codec.decode(slot, 16) } as ChannelMessage;
   return { action: 'handle', message, blocking: entry.blocking, payloadSize: payload_size };
 }
 
@@ -846,6 +984,14 @@ export function encodeSynicMessage(payload: Uint8Array, options: { messageType?:
       field: 'u',
       value: payload.length,
     });
+  }
+  if (options.messageType === undefined && options.flags === undefined && options.sender === undefined) {
+    // the common case, written directly: message type 1, payload_size, no flags, sender 0
+    const out = new Uint8Array(HV_MESSAGE_SIZE);
+    out[0] = VMBUS_POST_MESSAGE_TYPE;
+    out[4] = payload.length;
+    out.set(payload, 16);
+    return out;
   }
   const u = new Uint8Array(HV_MESSAGE_PAYLOAD_BYTE_COUNT);
   u.set(payload);

@@ -131,12 +131,15 @@ export const vmbus_packet_mpb_array = struct('vmbus_packet_mpb_array', [...gpaPr
 
 /** A transfer-page range: bytes in the transfer page set (netvsc: the receive buffer). */
 export interface TransferPageRange {
+  /** `vmtransfer_page_range.byte_count`: length of the data in bytes (for netvsc, one RNDIS message). */
   byte_count: number;
+  /** `vmtransfer_page_range.byte_offset`: where the data starts, in bytes from the start of the transfer page set. */
   byte_offset: number;
 }
 
 /** A GPA range: a byte run over guest pages given by their PFNs. */
 export interface GpaRange {
+  /** `gpa_range.byte_count`: length of the run in bytes, starting `byte_offset` into the first page. */
   byte_count: number;
   /** Offset into the first page (0..4095). */
   byte_offset: number;
@@ -158,22 +161,30 @@ interface PacketCommon {
 
 /** In-band data (type 6). */
 export interface InbandPacket extends PacketCommon {
+  /** `'inband'`: descriptor `type` 6 (`VM_PKT_DATA_INBAND`); the data is the payload itself. */
   kind: 'inband';
 }
 /** Completion (type 11). */
 export interface CompletionPacket extends PacketCommon {
+  /** `'completion'`: descriptor `type` 11 (`VM_PKT_COMP`); `trans_id` echoes the request's id. */
   kind: 'completion';
 }
 /** Data in a transfer page set (type 7): netvsc's receive path. */
 export interface TransferPagePacket extends PacketCommon {
+  /** `'xfer-pages'`: descriptor `type` 7 (`VM_PKT_DATA_USING_XFER_PAGES`), sent by the host. */
   kind: 'xfer-pages';
+  /** `vmtransfer_page_packet_header.xfer_pageset_id`: which transfer page set (netvsc: the receive buffer's id, 0xcafe). */
   xfer_pageset_id: number;
+  /** `vmtransfer_page_packet_header.sender_owns_set` (u8); Linux does not read it. */
   sender_owns_set: number;
+  /** The `range_cnt` ranges following the header at byte 24, one per RNDIS message for netvsc. */
   ranges: TransferPageRange[];
 }
 /** Data described by guest page numbers (type 9): netvsc's send path. */
 export interface GpaDirectPacket extends PacketCommon {
+  /** `'gpa-direct'`: descriptor `type` 9 (`VM_PKT_DATA_USING_GPA_DIRECT`), sent by the guest. */
   kind: 'gpa-direct';
+  /** The `rangecount` GPA ranges after the 24-byte prefix, each with its PFNs (netvsc: the frame's pages). */
   ranges: GpaRange[];
 }
 
@@ -230,6 +241,14 @@ function put64(b: Uint8Array, o: number, v: bigint, field: string): void {
   put32(b, o, Number(v & 0xffffffffn));
   put32(b, o + 4, Number(v >> 32n));
 }
+/** An integer in 0..0xffffffff (what {@link range} accepts for a u32). */
+function isU32(v: number): boolean {
+  return Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+}
+function put32pair(b: Uint8Array, o: number, lo: number, hi: number): void {
+  put32(b, o, lo);
+  put32(b, o + 4, hi);
+}
 function get16(b: Uint8Array, o: number): number {
   return b[o]! | (b[o + 1]! << 8);
 }
@@ -244,7 +263,7 @@ function get64(b: Uint8Array, o: number): bigint {
  * Writes the packet's header (descriptor and the kind's own header) into `b` at `o`; returns the
  * header length. `len8` covers header + payload + padding to 8.
  */
-function writeHeader(p: VmbusPacket, b: Uint8Array, o: number, hdr: number, total: number): void {
+function writeHeader(p: VmbusPacket, b: Uint8Array, o: number, hdr: number, total: number, transId: bigint = p.trans_id): void {
   const type = KIND_TYPE[p.kind];
   if (type === undefined) {
     throw new ProtocolError('BAD_VALUE', 'is not a packet kind (inband, completion, xfer-pages, gpa-direct)', {
@@ -259,7 +278,7 @@ function writeHeader(p: VmbusPacket, b: Uint8Array, o: number, hdr: number, tota
   put16(b, o + 2, hdr / 8);
   put16(b, o + 4, total / 8);
   put16(b, o + 6, p.flags);
-  put64(b, o + 8, p.trans_id, 'trans_id');
+  put64(b, o + 8, transId, 'trans_id');
   if (p.kind === 'xfer-pages') {
     range(p.xfer_pageset_id, 'xfer_pageset_id', 0xffff, o + 16);
     range(p.sender_owns_set, 'sender_owns_set', 0xff, o + 18);
@@ -269,8 +288,8 @@ function writeHeader(p: VmbusPacket, b: Uint8Array, o: number, hdr: number, tota
     put32(b, o + 20, p.ranges.length);
     let q = o + 24;
     p.ranges.forEach((r, i) => {
-      range(r.byte_count, `ranges[${i}].byte_count`, 0xffffffff, q);
-      range(r.byte_offset, `ranges[${i}].byte_offset`, 0xffffffff, q + 4);
+      if (!isU32(r.byte_count)) range(r.byte_count, `ranges[${i}].byte_count`, 0xffffffff, q);
+      if (!isU32(r.byte_offset)) range(r.byte_offset, `ranges[${i}].byte_offset`, 0xffffffff, q + 4);
       put32(b, q, r.byte_count);
       put32(b, q + 4, r.byte_offset);
       q += 8;
@@ -280,13 +299,14 @@ function writeHeader(p: VmbusPacket, b: Uint8Array, o: number, hdr: number, tota
     put32(b, o + 20, p.ranges.length);
     let q = o + 24;
     p.ranges.forEach((r, i) => {
-      range(r.byte_count, `ranges[${i}].byte_count`, 0xffffffff, q);
-      range(r.byte_offset, `ranges[${i}].byte_offset`, 0xffffffff, q + 4);
+      if (!isU32(r.byte_count)) range(r.byte_count, `ranges[${i}].byte_count`, 0xffffffff, q);
+      if (!isU32(r.byte_offset)) range(r.byte_offset, `ranges[${i}].byte_offset`, 0xffffffff, q + 4);
       put32(b, q, r.byte_count);
       put32(b, q + 4, r.byte_offset);
       q += 8;
       r.pfns.forEach((pfn, j) => {
-        put64(b, q, pfn, `ranges[${i}].pfns[${j}]`);
+        if (typeof pfn === 'bigint' && pfn >= 0n && pfn <= 0xffffffffn) put32pair(b, q, Number(pfn), 0);
+        else put64(b, q, pfn, `ranges[${i}].pfns[${j}]`); // the name is built only for the error
         q += 8;
       });
     });
@@ -452,3 +472,23 @@ export function writePacket(ring: RingProducer, packet: VmbusPacket): RingWriteR
 }
 
 const ZERO8 = new Uint8Array(8);
+
+/** @internal A buffer reused by {@link encodePacketInto}. */
+export interface PacketScratch {
+  buf: Uint8Array;
+}
+
+/**
+ * @internal `vmbusPacket.encode({ ...p, trans_id: transId })` into `scratch` (grown when short):
+ * the same bytes, as a view of the scratch that is valid until its next use.
+ */
+export function encodePacketInto(p: VmbusPacket, transId: bigint, scratch: PacketScratch): Uint8Array {
+  const hdr = headerLength(p);
+  const total = (hdr + p.payload.length + 7) & ~7;
+  if (scratch.buf.length < total) scratch.buf = new Uint8Array(Math.max(total, 2 * scratch.buf.length, 256));
+  const out = scratch.buf;
+  writeHeader(p, out, 0, hdr, total, transId);
+  out.set(p.payload, hdr);
+  out.fill(0, hdr + p.payload.length, total);
+  return out.subarray(0, total);
+}

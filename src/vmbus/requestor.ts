@@ -29,7 +29,7 @@ export class Requestor {
   readonly size: number;
   /** Per slot: the next free slot while free, the caller's address while in use. */
   private readonly reqArr: bigint[];
-  private readonly inUse: Uint8Array;
+  private inUse: Uint8Array;
   /** Head of the free list (`next_request_id`): a slot index, or ≥ size when full. */
   private next: bigint;
   private used = 0;
@@ -40,7 +40,8 @@ export class Requestor {
     // Slots never handed out are left unset and read as their initial link (i + 1, U64_MAX for the
     // last): a 40 000-slot netvsc requestor then costs nothing until used.
     this.reqArr = [];
-    this.inUse = new Uint8Array(size);
+    // Grown as slots are handed out (lowest first): slots past its end read as not in use.
+    this.inUse = new Uint8Array(0);
     this.next = 0n;
   }
 
@@ -68,6 +69,11 @@ export class Requestor {
     const slot = Number(current);
     this.next = this.link(slot);
     this.reqArr[slot] = addr;
+    if (slot >= this.inUse.length) {
+      const grown = new Uint8Array(Math.min(this.size, Math.max(64, slot + 1, this.inUse.length * 2)));
+      grown.set(this.inUse);
+      this.inUse = grown;
+    }
     this.inUse[slot] = 1;
     this.used++;
     return current + 1n;

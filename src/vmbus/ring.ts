@@ -24,6 +24,7 @@
  */
 import { ProtocolError } from '../wire/errors.js';
 import { reserved, struct, u32 } from '../wire/struct.js';
+import type { DirtyBytes } from './memory.js';
 
 /** Size of the control page (`sizeof(struct hv_ring_buffer)` = PAGE_SIZE on x86). */
 export const RING_CONTROL_SIZE = 4096;
@@ -57,6 +58,8 @@ const W_READ = 1;
 const W_MASK = 2;
 const W_PENDING = 3;
 const W_FEATURES = 16;
+/** End of the last control word any reader or writer stores (`feature_bits`). */
+const CTL_WORDS_END = (W_FEATURES + 1) * 4;
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
@@ -78,17 +81,32 @@ function checkDataSize(d: number): void {
 }
 
 /** Shared access to one ring's control page and data area. */
+/**
+ * @internal Where a ring lives in guest memory whose writes are recorded ({@link DirtyBytes}): the
+ * record and the offset of the ring's first byte in its store.
+ */
+export interface RingTrack {
+  readonly dirty: DirtyBytes;
+  readonly offset: number;
+}
+
 class RingMemory {
-  /** The whole ring memory: control page followed by the data area. */
-  readonly mem: Uint8Array;
   /** Size of the data area (`ring_datasize`). */
   readonly dataSize: number;
-  /** The data area (after the control page). */
-  readonly data: Uint8Array;
+  /** The whole ring memory (not recorded as handed out: writes go through {@link store} and {@link markData}). */
+  private readonly ring: Uint8Array;
+  /** The data area, likewise. */
+  protected readonly area: Uint8Array;
   /** The control page as 32-bit words. */
   protected readonly ctl: Int32Array;
+  /** The guest-memory record writes are reported to, if any. */
+  protected readonly track: DirtyBytes | undefined;
+  /** Offset of the ring's first byte in the record's store. */
+  protected readonly trackBase: number;
+  /** {@link DirtyBytes.generation} when the control words were last recorded as written (−1: never). */
+  private ctlGeneration = -1;
 
-  constructor(mem: Uint8Array) {
+  constructor(mem: Uint8Array, track?: RingTrack) {
     if (!(mem instanceof Uint8Array)) {
       throw new ProtocolError('RING_GEOMETRY', 'ring memory must be a Uint8Array', { struct: 'hv_ring_buffer', value: mem });
     }
@@ -101,15 +119,49 @@ class RingMemory {
       });
     }
     checkDataSize(mem.length - RING_CONTROL_SIZE);
-    this.mem = mem;
+    this.ring = mem;
     this.dataSize = mem.length - RING_CONTROL_SIZE;
-    this.data = mem.subarray(RING_CONTROL_SIZE);
+    this.area = mem.subarray(RING_CONTROL_SIZE);
+    this.track = track?.dirty;
+    this.trackBase = track?.offset ?? 0;
     this.ctl = new Int32Array(mem.buffer, mem.byteOffset, RING_CONTROL_SIZE / 4);
     this.shared = typeof SharedArrayBuffer !== 'undefined' && mem.buffer instanceof SharedArrayBuffer;
   }
 
   /** Shared memory (another worker may be the peer): control words go through Atomics. */
   protected readonly shared: boolean;
+
+  /** The whole ring memory: control page followed by the data area. */
+  get mem(): Uint8Array {
+    this.track?.exposeAll(); // a view's .buffer reaches the whole store
+    return this.ring;
+  }
+
+  /** The data area (after the control page). */
+  get data(): Uint8Array {
+    this.track?.exposeAll();
+    return this.area;
+  }
+
+  /** hv_ringbuffer_init: both indices 0, `feature_bits` 1. */
+  protected resetIndices(): void {
+    this.store(W_WRITE, 0);
+    this.store(W_READ, 0);
+    this.store(W_FEATURES, FEATURE_SUPPORTS_PENDING_SEND_SIZE);
+  }
+
+  /** Records a write of `n` data-area bytes from offset `at` (wrapping). */
+  protected markData(at: number, n: number): void {
+    const t = this.track;
+    if (!t) return;
+    const base = this.trackBase + RING_CONTROL_SIZE;
+    const end = at + n;
+    if (end <= this.dataSize) t.mark(base + at, base + end);
+    else {
+      t.mark(base + at, base + this.dataSize);
+      t.mark(base, base + end - this.dataSize);
+    }
+  }
 
   /** Reads control word `word` (atomically on shared memory) as an unsigned 32-bit value. */
   protected load(word: number): number {
@@ -119,6 +171,13 @@ class RingMemory {
   protected store(word: number, value: number): void {
     if (this.shared) Atomics.store(this.ctl, word, value | 0);
     else this.ctl[word] = value | 0;
+    const t = this.track;
+    if (t && word > W_FEATURES) t.mark(this.trackBase + word * 4, this.trackBase + word * 4 + 4);
+    else if (t && this.ctlGeneration !== t.generation) {
+      // the control words all lie in the first 68 bytes: recorded once per zeroing of the store
+      t.mark(this.trackBase, this.trackBase + CTL_WORDS_END);
+      this.ctlGeneration = t.generation;
+    }
   }
 
   /** `write_index` as stored in the control page (byte offset into the data area). */
@@ -167,14 +226,14 @@ class RingMemory {
     const n = src.length;
     if (n <= 32 && at + n <= d) {
       // Small pieces (descriptors, padding): a byte loop beats the fixed cost of TypedArray#set.
-      const data = this.data;
+      const data = this.area;
       for (let i = 0; i < n; i++) data[at + i] = src[i]!;
       const end = at + n;
       return end >= d ? end - d : end;
     }
     const first = Math.min(src.length, d - at);
-    this.data.set(first === src.length ? src : src.subarray(0, first), at);
-    if (first < src.length) this.data.set(src.subarray(first), 0);
+    this.area.set(first === src.length ? src : src.subarray(0, first), at);
+    if (first < src.length) this.area.set(src.subarray(first), 0);
     const end = at + src.length;
     return end >= d ? end - d : end;
   }
@@ -184,11 +243,11 @@ class RingMemory {
     const d = this.dataSize;
     at %= d;
     const first = Math.min(len, d - at);
-    dst.set(this.data.subarray(at, at + first), dstOffset);
+    dst.set(this.area.subarray(at, at + first), dstOffset);
     let done = first;
     while (done < len) {
       const n = Math.min(len - done, d);
-      dst.set(this.data.subarray(0, n), dstOffset + done);
+      dst.set(this.area.subarray(0, n), dstOffset + done);
       done += n;
     }
   }
@@ -196,7 +255,7 @@ class RingMemory {
   /** Reads a little-endian u16 at data-area offset `at`, wrapping around the ring end. */
   protected u16At(at: number): number {
     const d = this.dataSize;
-    const data = this.data;
+    const data = this.area;
     if (at + 1 < d) return data[at]! | (data[at + 1]! << 8);
     return data[at % d]! | (data[(at + 1) % d]! << 8);
   }
@@ -207,8 +266,8 @@ class RingMemory {
  * as it finds it (the pages come zeroed); pass `clear: true` to zero the control page first as later
  * kernels do.
  */
-export function initRing(mem: Uint8Array, options: { clear?: boolean } = {}): void {
-  const ring = new RingProducer(mem, { validate: false });
+export function initRing(mem: Uint8Array, options: { clear?: boolean; /** @internal */ track?: RingTrack } = {}): void {
+  const ring = new RingProducer(mem, { validate: false, track: options.track });
   if (options.clear) mem.fill(0, 0, RING_CONTROL_SIZE);
   ring.reset();
 }
@@ -216,6 +275,7 @@ export function initRing(mem: Uint8Array, options: { clear?: boolean } = {}): vo
 /** Result of {@link RingProducer.write}. */
 export type RingWriteResult =
   | {
+      /** `true`: the packet and its trailer are in the ring and `write_index` is published. */
       readonly ok: true;
       /** Interrupt the reader (the ring was empty before this packet and `interrupt_mask` is 0). */
       readonly signal: boolean;
@@ -225,17 +285,20 @@ export type RingWriteResult =
       readonly consumed: number;
     }
   | {
+      /** `false`: nothing was written and the ring is unchanged. */
       readonly ok: false;
       /** Linux returns -EAGAIN: the packet and its trailer do not fit (equality counts as full). */
       readonly error: 'EAGAIN';
+      /** Bytes the write needs: the packet plus its 8-byte trailer (it fits only if fewer than `available`). */
       readonly needed: number;
+      /** Bytes free in the data area when the write was tried (`hv_get_bytes_to_write`). */
       readonly available: number;
     };
 
 /** The writing side of one ring (guest→host ring for the guest, host→guest ring for the host). */
 export class RingProducer extends RingMemory {
-  constructor(mem: Uint8Array, options: { validate?: boolean } = {}) {
-    super(mem);
+  constructor(mem: Uint8Array, options: { validate?: boolean; /** @internal Guest memory that records the writes. */ track?: RingTrack } = {}) {
+    super(mem, options.track);
     if (options.validate !== false) {
       this.index(W_WRITE, 'write_index');
       this.index(W_READ, 'read_index');
@@ -244,9 +307,7 @@ export class RingProducer extends RingMemory {
 
   /** Sets both indices to 0 and `feature_bits` to 1 (hv_ringbuffer_init). */
   reset(): void {
-    this.store(W_WRITE, 0);
-    this.store(W_READ, 0);
-    this.store(W_FEATURES, FEATURE_SUPPORTS_PENDING_SEND_SIZE);
+    this.resetIndices();
   }
 
   /** hv_get_bytes_to_write, after checking both indices. */
@@ -296,7 +357,7 @@ export class RingProducer extends RingMemory {
     if (single) at = this.copyIn(packet, at);
     else for (let i = 0; i < packet.length; i++) at = this.copyIn(packet[i]!, at);
     // Trailer: u64 (old write_index << 32): four zero bytes, then the start offset (LE).
-    const data = this.data;
+    const data = this.area;
     data[at] = 0;
     data[at + 1] = 0;
     data[at + 2] = 0;
@@ -305,6 +366,7 @@ export class RingProducer extends RingMemory {
     data[at + 5] = w >>> 8;
     data[at + 6] = w >>> 16;
     data[at + 7] = w >>> 24;
+    this.markData(w, total);
     at += VMBUS_PKT_TRAILER;
     if (at >= this.dataSize) at -= this.dataSize;
     this.store(W_WRITE, at);
@@ -367,6 +429,10 @@ export interface RingConsumerOptions {
   readonly mode?: RingReadMode;
   /** Linux mode: the channel's `max_pkt_size` (netvsc uses 4624; default 4096). */
   readonly maxPacketSize?: number;
+  /** @internal Guest memory that records the writes (control words) and the views handed out. */
+  readonly track?: RingTrack;
+  /** @internal Run hv_ringbuffer_init on the ring first (as {@link initRing} does). */
+  readonly init?: boolean;
 }
 
 /**
@@ -383,7 +449,8 @@ export class RingConsumer extends RingMemory {
   private scratch: Uint8Array = new Uint8Array(0);
 
   constructor(mem: Uint8Array, options: RingConsumerOptions = {}) {
-    super(mem);
+    super(mem, options.track);
+    if (options.init) this.resetIndices();
     this.mode = options.mode ?? 'strict';
     this.maxPacketSize = options.maxPacketSize ?? VMBUS_DEFAULT_MAX_PKT_SIZE;
     this.priv = this.mode === 'strict' ? this.index(W_READ, 'read_index') : this.load(W_READ);
@@ -414,7 +481,11 @@ export class RingConsumer extends RingMemory {
 
   /** @internal The packet bytes at `at`: a view when contiguous, else a copy in the scratch buffer. */
   view(at: number, len: number): Uint8Array {
-    if (at + len <= this.dataSize && this.mode === 'strict') return this.data.subarray(at, at + len);
+    if (at + len <= this.dataSize && this.mode === 'strict') {
+      // a view into the ring goes to the caller: record the store as handed out (.buffer reaches all of it)
+      this.track?.exposeAll();
+      return this.area.subarray(at, at + len);
+    }
     if (this.scratch.length < len) this.scratch = new Uint8Array(Math.max(len, this.scratch.length * 2, 64));
     const out = this.scratch.subarray(0, len);
     this.copyOut(at, len, out);
@@ -504,7 +575,10 @@ export class RingConsumer extends RingMemory {
    * blocked on `pending_send_sz`: only on the transition from "not enough room" to "more than
    * enough", and only when this ring's `feature_bits` bit 0 is set. `interrupt_mask` is not consulted.
    */
-  close(): { readonly signal: boolean } {
+  close(): {
+    /** Signal the writer: it waits on `pending_send_sz` and now has more than that much room. */
+    readonly signal: boolean;
+  } {
     const start = this.load(W_READ);
     this.store(W_READ, this.priv);
     this.current = null;
@@ -523,10 +597,16 @@ export class RingConsumer extends RingMemory {
    * Reads one packet, consumes it and publishes `read_index` (vmbus_recvpacket_raw): returns a copy of
    * the packet (descriptor included) and the close decision, or `null` when the ring is empty.
    */
-  read(): { readonly packet: Uint8Array; readonly signal: boolean } | null {
+  read(): {
+    /** A copy of the whole packet: its `vmpacket_descriptor` and payload (`len8 * 8` bytes, trailer excluded). */
+    readonly packet: Uint8Array;
+    /** Signal the writer, as {@link RingConsumer.close} decides after `read_index` moves. */
+    readonly signal: boolean;
+  } | null {
     const cur = this.first();
     if (!cur) return null;
-    const packet = cur.bytes.slice();
+    // copied straight from the ring (no view handed out) unless the packet wraps or was copied already
+    const packet = (cur instanceof LazyPacketView && cur.offset + cur.len8 * 8 <= this.dataSize ? this.area.subarray(cur.offset, cur.offset + cur.len8 * 8) : cur.bytes).slice();
     this.advance();
     const { signal } = this.close();
     return { packet, signal };

@@ -63,6 +63,7 @@ export interface SchedulerOptions {
 
 /** Deterministic discrete-event scheduler; time is in virtual nanoseconds. */
 export class Scheduler {
+  /** The seed in use ({@link SchedulerOptions.seed}, default 1): rerun with it to replay the same interleaving. */
   readonly seed: number;
   /** Draws for simulation choices (latencies, fault injection) that must follow the seed. */
   readonly random: SeededRandom;
@@ -70,7 +71,8 @@ export class Scheduler {
   private readonly ties: 'seeded' | 'fifo';
   private readonly onEvent: ((label: string, time: number) => void) | undefined;
   private heap: Event[] = [];
-  private byId = new Map<number, Event>();
+  /** Events scheduled and neither run nor cancelled (cancel() finds its event in the heap: it is rare). */
+  private live = 0;
   private seq = 0;
   private clock = 0;
   private executed = 0;
@@ -90,7 +92,7 @@ export class Scheduler {
 
   /** Events waiting to run. */
   get pending(): number {
-    return this.byId.size;
+    return this.live;
   }
 
   /** Events run so far. */
@@ -110,17 +112,22 @@ export class Scheduler {
       fn,
     };
     this.push(ev);
-    this.byId.set(seq, ev);
+    this.live++;
     return seq;
   }
 
   /** Cancels a scheduled event; false if it already ran or was cancelled. */
   cancel(id: EventId): boolean {
-    const ev = this.byId.get(id);
-    if (!ev) return false;
-    ev.fn = null;
-    this.byId.delete(id);
-    return true;
+    const h = this.heap;
+    for (let i = 0; i < h.length; i++) {
+      const ev = h[i]!;
+      if (ev.seq !== id) continue;
+      if (!ev.fn) return false;
+      ev.fn = null;
+      this.live--;
+      return true;
+    }
+    return false;
   }
 
   /** Runs the next event; false when none is left. */
@@ -129,7 +136,7 @@ export class Scheduler {
       const ev = this.pop();
       if (!ev) return false;
       if (!ev.fn) continue;
-      this.byId.delete(ev.seq);
+      this.live--;
       this.clock = ev.time;
       const fn = ev.fn;
       ev.fn = null;
@@ -211,9 +218,12 @@ export class Scheduler {
  * when it settles (or at once if it already has).
  */
 export class Completion<T> {
-  private settledValue: { value: T } | null = null;
+  private isSettled = false;
+  private result: T | undefined = undefined;
   // typed loosely so a Completion<T> is usable where a Completion<unknown> is expected
-  private waiters: ((value: any) => void)[] = [];
+  /** The first continuation, and the later ones in order (most completions have one). */
+  private first: ((value: any) => void) | null = null;
+  private rest: ((value: any) => void)[] | null = null;
 
   /** A completion that is already settled. */
   static of<T>(value: T): Completion<T> {
@@ -224,28 +234,33 @@ export class Completion<T> {
 
   /** True once a value was provided. */
   get settled(): boolean {
-    return this.settledValue !== null;
+    return this.isSettled;
   }
 
   /** The value. @throws Error when not settled yet (a waiter that would still be blocked). */
   get value(): T {
-    if (!this.settledValue) throw new Error('Completion: not settled (the waiter is still blocked)');
-    return this.settledValue.value;
+    if (!this.isSettled) throw new Error('Completion: not settled (the waiter is still blocked)');
+    return this.result as T;
   }
 
   /** Provides the value; later calls are ignored (as a second `complete()` wakes nobody new). */
   settle(value: T): void {
-    if (this.settledValue) return;
-    this.settledValue = { value };
-    const ws = this.waiters;
-    this.waiters = [];
-    for (const w of ws) w(value);
+    if (this.isSettled) return;
+    this.isSettled = true;
+    this.result = value;
+    const w = this.first;
+    const ws = this.rest;
+    this.first = null;
+    this.rest = null;
+    if (w) w(value);
+    if (ws) for (const x of ws) x(value);
   }
 
   /** Registers a continuation. */
   then(fn: (value: T) => void): this {
-    if (this.settledValue) fn(this.settledValue.value);
-    else this.waiters.push(fn);
+    if (this.isSettled) fn(this.result as T);
+    else if (!this.first) this.first = fn;
+    else (this.rest ??= []).push(fn);
     return this;
   }
 

@@ -86,6 +86,15 @@ export function initiateContactConnectionId(version: number): number {
 }
 
 /** `enum vmbus_connect_state` (drivers/hv/hyperv_vmbus.h). */
-export const VmbusConnectState = { DISCONNECTED: 0, CONNECTING: 1, CONNECTED: 2, DISCONNECTING: 3 } as const;
+export const VmbusConnectState = {
+  /** 0: no VMBus connection: before INITIATE_CONTACT, after every version was refused, and once the guest starts unloading. */
+  DISCONNECTED: 0,
+  /** 1: INITIATE_CONTACT posted, waiting for VERSION_RESPONSE. */
+  CONNECTING: 1,
+  /** 2: the host accepted a version; channel messages may flow. */
+  CONNECTED: 2,
+  /** 3: declared in the enum, but Linux 6.1 never enters it (unload goes straight to DISCONNECTED). */
+  DISCONNECTING: 3,
+} as const;
 /** A VMBus connection state name. */
 export type VmbusConnectStateName = keyof typeof VmbusConnectState;

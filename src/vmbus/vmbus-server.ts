@@ -30,7 +30,10 @@ import {
   makeChannelMessage,
   vmbus_channel_close_channel,
   vmbus_channel_gpadl_body,
+  vmbus_channel_gpadl_created,
   vmbus_channel_gpadl_header,
+  vmbus_channel_gpadl_torndown,
+  vmbus_channel_open_result,
   vmbus_channel_gpadl_teardown,
   vmbus_channel_initiate_contact,
   vmbus_channel_message_header,
@@ -59,7 +62,14 @@ import {
 } from './versions.js';
 
 /** `connection_state` values of VERSION_RESPONSE (openvmm protocol.rs ConnectionState). */
-export const VERSION_RESPONSE_CONNECTION_STATE = { SUCCESSFUL: 0, FAILED_LOW_RESOURCES: 1, FAILED_UNKNOWN_FAILURE: 2 } as const;
+export const VERSION_RESPONSE_CONNECTION_STATE = {
+  /** 0: the connection is established (with `version_supported` 1). */
+  SUCCESSFUL: 0,
+  /** 1: the host lacks resources for the connection. */
+  FAILED_LOW_RESOURCES: 1,
+  /** 2: any other failure (openvmm: e.g. only one of the two monitor pages given). */
+  FAILED_UNKNOWN_FAILURE: 2,
+} as const;
 
 /** Why the host dropped a guest message (openvmm's ChannelError / ParseError names). */
 export type HostRejectReason =
@@ -77,10 +87,15 @@ export type HostRejectReason =
 
 /** One dropped guest message. */
 export interface HostRejection {
+  /** Why the host refused the message (openvmm's error name). */
   readonly reason: HostRejectReason;
+  /** `vmbus_channel_message_header.msgtype` of the refused message. */
   readonly msgtype: number;
+  /** Virtual time the message was refused, in ns. */
   readonly time: number;
+  /** The message's `child_relid`, when it names a channel. */
   readonly relid?: number;
+  /** The message's GPADL handle, for GPADL messages. */
   readonly gpadl?: number;
 }
 
@@ -117,7 +132,9 @@ export interface HostOfferParams {
   readonly ifInstance: string;
   /** 0 for a primary channel. */
   readonly subChannelIndex?: number;
+  /** The offer's `chn_flags` (`VMBUS_CHANNEL_*` bits, e.g. `VMBUS_CHANNEL_TLNPI_PROVIDER_OFFER` 0x2000); default 0. */
   readonly chnFlags?: number;
+  /** The offer's `mmio_megabytes`: MMIO space the device needs, in MiB (synthvid, vPCI); default 0. */
   readonly mmioMegabytes?: number;
   /** Up to 120 bytes. */
   readonly userDefined?: Uint8Array;
@@ -127,8 +144,14 @@ export interface HostOfferParams {
 
 /** A GPADL as the host holds it. */
 export interface HostGpadl {
+  /** The guest-chosen handle (`gpadl` of GPADL_HEADER); unique per channel. */
   readonly handle: number;
+  /** Relid of the channel the GPADL belongs to (`child_relid` of GPADL_HEADER). */
   readonly relid: number;
+  /**
+   * `'in-progress'`: GPADL_BODY messages still expected; `'accepted'`: GPADL_CREATED sent with
+   * success; `'tearing-down'`: GPADL_TEARDOWN for the open channel's ring GPADL, answered at close.
+   */
   state: 'in-progress' | 'accepted' | 'tearing-down';
   /** The mapped ranges once accepted. */
   view: GpadlView | null;
@@ -136,11 +159,15 @@ export interface HostGpadl {
 
 /** One channel the host offers. */
 export class HostChannel {
+  /** What the offer says: class and instance GUIDs, subchannel index, flags, monitor id. */
   readonly params: HostOfferParams;
+  /** The device model behind the channel, called on open, close, interrupts and GPADL events. */
   readonly device: HostDevice;
   /** Offer order (for sorting). */
   readonly order: number;
+  /** `child_relid` of the current offer: the lowest free id from 1; 0 while unoffered. */
   relid = 0;
+  /** Where the channel is in its life cycle on the host. */
   state: HostChannelState = 'unoffered';
   /** The OFFERCHANNEL message last sent. */
   offer: VmbusChannelOfferChannel | null = null;
@@ -178,7 +205,14 @@ export class HostChannel {
    * Writes a packet into the host→guest ring and interrupts the guest when the ring says so.
    * `{ ok: false, error: 'ENODEV' }` when the channel is not open.
    */
-  send(packet: VmbusPacket): RingWriteResult | { readonly ok: false; readonly error: 'ENODEV' } {
+  send(packet: VmbusPacket):
+    | RingWriteResult
+    | {
+        /** `false`: nothing was written. */
+        readonly ok: false;
+        /** `'ENODEV'`: the channel is not open (no rings mapped). */
+        readonly error: 'ENODEV';
+      } {
     if (!this.rings || this.state !== 'open') return { ok: false, error: 'ENODEV' };
     const r = this.rings.send(packet);
     if (r.ok) this.written(packet);
@@ -203,8 +237,11 @@ export interface VmbusHostOptions {
 
 /** The host's VMBus server. */
 export class VmbusHost {
+  /** The hypervisor the host receives posts from and delivers messages and interrupts through. */
   readonly hypervisor: Hypervisor;
+  /** Protocol versions the host accepts in INITIATE_CONTACT ({@link VmbusHostOptions.versions}). */
   readonly versions: ReadonlySet<number>;
+  /** `msg_conn_id` sent in VERSION_RESPONSE for 5.0 and later (default 4). */
   readonly messageConnectionId: number;
   /** Guest messages dropped, with the reason. */
   readonly rejected: HostRejection[] = [];
@@ -212,12 +249,12 @@ export class VmbusHost {
   readonly received: ChannelMessage[] = [];
   private readonly channels: HostChannel[] = [];
   private readonly byRelid = new Map<number, HostChannel>();
-  private readonly gpadls = new Map<string, HostGpadl & { assembly: GpadlAssembly | null }>();
+  private readonly gpadls = new Map<number, HostGpadl & { assembly: GpadlAssembly | null }>();
   private readonly incomplete = new Map<number, number>();
   private connected: { version: number; offersSent: boolean; monitorPage2: bigint } | null = null;
   private order = 0;
   /** Teardowns of a ring GPADL waiting for its channel to close. */
-  private readonly deferredTeardowns = new Map<string, () => void>();
+  private readonly deferredTeardowns = new Map<number, () => void>();
 
   constructor(hypervisor: Hypervisor, options: VmbusHostOptions = {}) {
     this.hypervisor = hypervisor;
@@ -252,7 +289,9 @@ export class VmbusHost {
 
   /** @internal The GPADL (`relid`, `handle`). */
   gpadlOf(relid: number, handle: number): HostGpadl | undefined {
-    return this.gpadls.get(`${handle}:${relid}`);
+    // keys are built from decoded u32s only: anything else names no GPADL
+    if ((handle >>> 0) !== handle || (relid >>> 0) !== relid) return undefined;
+    return this.gpadls.get(gpadlKey(handle, relid));
   }
 
   /**
@@ -296,7 +335,7 @@ export class VmbusHost {
   // -------------------------------------------------------------------------------------------
 
   private send(m: ChannelMessage): void {
-    this.hypervisor.sendToGuest(encodeChannelMessage(m));
+    this.hypervisor.sendOwnedToGuest(encodeChannelMessage(m));
   }
 
   private reject(reason: HostRejectReason, msgtype: number, extra: { relid?: number; gpadl?: number } = {}): void {
@@ -368,7 +407,7 @@ export class VmbusHost {
     ch.rings = null;
     ch.openRequest = null;
     ch.device.close?.(ch);
-    const ring = [...this.deferredTeardowns.entries()].filter(([k]) => k.endsWith(`:${ch.relid}`));
+    const ring = [...this.deferredTeardowns.entries()].filter(([k]) => keyRelid(k) === ch.relid);
     for (const [k, run] of ring) {
       this.deferredTeardowns.delete(k);
       run();
@@ -418,7 +457,7 @@ export class VmbusHost {
       this.reject('MESSAGE_TOO_SMALL', msgtype);
       return;
     }
-    const { msgtype } = vmbus_channel_message_header.decode(payload);
+    const msgtype = (payload[0]! | (payload[1]! << 8) | (payload[2]! << 16) | (payload[3]! << 24)) >>> 0; // the header's msgtype
     const name = channelMessageTypeName(msgtype);
     const minVersion = name && name !== 'CHANNELMSG_INVALID' ? VmbusHost.FROM_GUEST[name] : undefined;
     if (minVersion === undefined || (minVersion > 0 && (this.connected === null || this.connected.version < minVersion))) {
@@ -500,7 +539,31 @@ export class VmbusHost {
   }
 
   private gpadlCreated(relid: number, gpadl: number, status: number): void {
-    this.send(makeChannelMessage('CHANNELMSG_GPADL_CREATED', { child_relid: relid, gpadl, creation_status: status }));
+    if (!this.sendWords(CHANNELMSG.CHANNELMSG_GPADL_CREATED, vmbus_channel_gpadl_created.size, relid, gpadl, status)) {
+      this.send(makeChannelMessage('CHANNELMSG_GPADL_CREATED', { child_relid: relid, gpadl, creation_status: status }));
+    }
+  }
+
+  /**
+   * Sends a message whose fields after the 8-byte header are u32s (at 8, 12, 16), written directly:
+   * the bytes encodeChannelMessage gives. False (nothing sent) when a value is not a u32.
+   */
+  private sendWords(msgtype: number, size: number, a: number, b?: number, c?: number): boolean {
+    const words = [a, b, c];
+    const n = (size - 8) / 4;
+    const out = new Uint8Array(size);
+    out[0] = msgtype;
+    for (let i = 0; i < n; i++) {
+      const v = words[i];
+      if (typeof v !== 'number' || v >>> 0 !== v) return false;
+      const p = 8 + 4 * i;
+      out[p] = v;
+      out[p + 1] = v >>> 8;
+      out[p + 2] = v >>> 16;
+      out[p + 3] = v >>> 24;
+    }
+    this.hypervisor.sendOwnedToGuest(out);
+    return true;
   }
 
   private onGpadlHeader(payload: Uint8Array): void {
@@ -512,7 +575,7 @@ export class VmbusHost {
       this.gpadlCreated(fixed.child_relid, fixed.gpadl, STATUS_UNSUCCESSFUL);
     };
     if (!ch) return fail('UNKNOWN_CHANNEL_ID');
-    const key = `${fixed.gpadl}:${ch.relid}`;
+    const key = gpadlKey(fixed.gpadl, ch.relid);
     if (this.gpadls.has(key)) return fail('DUPLICATE_GPADL_ID');
     const assembly = new GpadlAssembly(fixed);
     const r = assembly.append(data);
@@ -528,9 +591,10 @@ export class VmbusHost {
   }
 
   private onGpadlBody(payload: Uint8Array): void {
-    const fixed = vmbus_channel_gpadl_body.decode(payload);
+    // vmbus_channel_gpadl_body: only `gpadl` (u32 at 12) is needed; the length was checked
+    const fixed = { gpadl: (payload[12]! | (payload[13]! << 8) | (payload[14]! << 16) | (payload[15]! << 24)) >>> 0 };
     const relid = this.incomplete.get(fixed.gpadl);
-    const entry = relid === undefined ? undefined : this.gpadls.get(`${fixed.gpadl}:${relid}`);
+    const entry = relid === undefined ? undefined : this.gpadls.get(gpadlKey(fixed.gpadl, relid));
     if (relid === undefined || !entry || !entry.assembly) {
       this.reject('UNKNOWN_GPADL_ID', CHANNELMSG.CHANNELMSG_GPADL_BODY, { gpadl: fixed.gpadl });
       return;
@@ -542,7 +606,7 @@ export class VmbusHost {
   }
 
   private finishGpadl(ch: HostChannel, entry: HostGpadl & { assembly: GpadlAssembly | null }, ranges: GpaRange[] | null): void {
-    const key = `${entry.handle}:${entry.relid}`;
+    const key = gpadlKey(entry.handle, entry.relid);
     entry.assembly = null;
     const view = ranges ? new GpadlView(this.hypervisor.memory, ranges) : null;
     if (!view || !view.mapped()) {
@@ -562,14 +626,16 @@ export class VmbusHost {
     this.received.push({ type: 'CHANNELMSG_GPADL_TEARDOWN', msg: m });
     const ch = this.byRelid.get(m.child_relid);
     if (!ch) return this.reject('UNKNOWN_CHANNEL_ID', CHANNELMSG.CHANNELMSG_GPADL_TEARDOWN, { relid: m.child_relid, gpadl: m.gpadl });
-    const key = `${m.gpadl}:${ch.relid}`;
+    const key = gpadlKey(m.gpadl, ch.relid);
     const g = this.gpadls.get(key);
     if (!g) return this.reject('UNKNOWN_GPADL_ID', CHANNELMSG.CHANNELMSG_GPADL_TEARDOWN, { relid: m.child_relid, gpadl: m.gpadl });
     if (g.state !== 'accepted') return this.reject('INVALID_GPADL_STATE', CHANNELMSG.CHANNELMSG_GPADL_TEARDOWN, { relid: m.child_relid, gpadl: m.gpadl });
     const finish = () => {
       this.gpadls.delete(key);
       if (ch.state !== 'revoked') ch.device.gpadlTorndown?.(ch, g);
-      this.send(makeChannelMessage('CHANNELMSG_GPADL_TORNDOWN', { gpadl: m.gpadl }));
+      if (!this.sendWords(CHANNELMSG.CHANNELMSG_GPADL_TORNDOWN, vmbus_channel_gpadl_torndown.size, m.gpadl)) {
+        this.send(makeChannelMessage('CHANNELMSG_GPADL_TORNDOWN', { gpadl: m.gpadl }));
+      }
     };
     if (ch.state === 'open' && ch.openRequest?.ringbuffer_gpadlhandle === m.gpadl) {
       // The ring GPADL is in use: the teardown completes when the channel closes.
@@ -587,8 +653,11 @@ export class VmbusHost {
     if (!ch) return this.reject('UNKNOWN_CHANNEL_ID', CHANNELMSG.CHANNELMSG_OPENCHANNEL, { relid: m.child_relid });
     if (ch.state === 'revoked') return; // openvmm ignores opens of revoked channels
     if (ch.state === 'open') return this.reject('CHANNEL_ALREADY_OPEN', CHANNELMSG.CHANNELMSG_OPENCHANNEL, { relid: m.child_relid });
-    const result = (status: number) =>
-      this.send(makeChannelMessage('CHANNELMSG_OPENCHANNEL_RESULT', { child_relid: m.child_relid, openid: m.openid, status: status >>> 0 }));
+    const result = (status: number) => {
+      if (!this.sendWords(CHANNELMSG.CHANNELMSG_OPENCHANNEL_RESULT, vmbus_channel_open_result.size, m.child_relid, m.openid, status >>> 0)) {
+        this.send(makeChannelMessage('CHANNELMSG_OPENCHANNEL_RESULT', { child_relid: m.child_relid, openid: m.openid, status: status >>> 0 }));
+      }
+    };
     const rings = this.mapRings(ch, m);
     if (!rings) return result(STATUS_UNSUCCESSFUL);
     ch.state = 'open';
@@ -606,16 +675,16 @@ export class VmbusHost {
 
   /** Maps the two rings through the ring GPADL: pages [0, offset) guest→host, [offset, end) host→guest. */
   private mapRings(ch: HostChannel, m: VmbusChannelOpenChannel): HostChannelRings | null {
-    const g = this.gpadls.get(`${m.ringbuffer_gpadlhandle}:${ch.relid}`);
+    const g = this.gpadls.get(gpadlKey(m.ringbuffer_gpadlhandle, ch.relid));
     if (!g || g.state !== 'accepted' || !g.view) return null;
     const pages = g.view.pageCount;
     const split = m.downstream_ringbuffer_pageoffset;
     if (pages === 0 || split < 2 || pages - split < 2) return null;
-    const send = g.view.pages(0, split);
-    const recv = g.view.pages(split, pages - split);
+    const send = g.view.trackedPages(0, split);
+    const recv = g.view.trackedPages(split, pages - split);
     if (!send || !recv) return null;
     try {
-      return new HostChannelRings(send, recv);
+      return new HostChannelRings(send.bytes, recv.bytes, { send, recv });
     } catch {
       return null; // a ring whose control page holds a bad index cannot be used
     }
@@ -662,6 +731,15 @@ export class VmbusHost {
       this.send(makeChannelMessage('CHANNELMSG_MODIFYCHANNEL_RESPONSE', { child_relid: m.child_relid, status: STATUS_SUCCESS }));
     }
   }
+}
+
+/** Key of GPADL `handle` of channel `relid` in the host's maps (relids stay below 2^21). */
+function gpadlKey(handle: number, relid: number): number {
+  return relid * 4294967296 + handle;
+}
+
+function keyRelid(key: number): number {
+  return Math.floor(key / 4294967296);
 }
 
 function cmp(a: string, b: string): number {

@@ -40,7 +40,9 @@ export type FieldKind = ScalarType | 'bytes' | 'guid' | 'struct' | 'array' | 're
  * entries with `T = never` (reserved bytes, padding) take part in the layout but not in the value.
  */
 export interface Field<N extends string = string, T = unknown> {
+  /** The field's name as the kernel spells it: its key in decoded values (reserved and padding entries are named but carry no value). */
   readonly name: N;
+  /** How the bytes are laid out and read: a scalar type, raw `bytes`, a `guid`, a nested `struct`, an `array`, or `reserved`/`pad` bytes. */
   readonly kind: FieldKind;
   /** Size in bytes. */
   readonly size: number;
@@ -113,8 +115,11 @@ export interface FieldLayout {
 
 /** A struct's layout as the kernel's BTF describes it: size and named fields with offsets. */
 export interface StructLayout {
+  /** The C struct name without `struct` (e.g. `vmpacket_descriptor`), as BTF names it. */
   readonly name: string;
+  /** `sizeof` the struct in bytes (packed unless the declaration pads). */
   readonly size: number;
+  /** The named fields in declaration order, with their offsets; compiler padding is not listed. */
   readonly fields: readonly FieldLayout[];
 }
 
@@ -230,6 +235,12 @@ interface Helpers {
   guidToBytes: typeof guidToBytes;
   rangeError: (field: string, value: unknown, type: string, offset: number) => never;
   nested: ((...args: any[]) => any)[];
+  u64: (lo: number, hi: number) => bigint;
+}
+
+/** A u64 from its two little-endian halves (one BigInt when the high half is 0). */
+function u64From(lo: number, hi: number): bigint {
+  return hi === 0 ? BigInt(lo) : BigInt(lo) | (BigInt(hi) << 32n);
 }
 
 function readScalar(kind: ScalarType, p: string): string {
@@ -247,7 +258,7 @@ function readScalar(kind: ScalarType, p: string): string {
     case 'i32':
       return `(b[${p}] | b[${p} + 1] << 8 | b[${p} + 2] << 16 | b[${p} + 3] << 24)`;
     case 'u64':
-      return `(BigInt((b[${p}] | b[${p} + 1] << 8 | b[${p} + 2] << 16 | b[${p} + 3] << 24) >>> 0) | BigInt((b[${p} + 4] | b[${p} + 5] << 8 | b[${p} + 6] << 16 | b[${p} + 7] << 24) >>> 0) << 32n)`;
+      return `h.u64((b[${p}] | b[${p} + 1] << 8 | b[${p} + 2] << 16 | b[${p} + 3] << 24) >>> 0, (b[${p} + 4] | b[${p} + 5] << 8 | b[${p} + 6] << 16 | b[${p} + 7] << 24) >>> 0)`;
   }
 }
 
@@ -283,7 +294,7 @@ function writeScalar(kind: ScalarType, x: string, p: string): string {
       return `b[${p}] = ${x}; b[${p} + 1] = ${x} >>> 8; b[${p} + 2] = ${x} >>> 16; b[${p} + 3] = ${x} >>> 24;`;
     case 'u64':
       return (
-        `{ const lo = Number(${x} & 0xffffffffn), hi = Number(${x} >> 32n); ` +
+        `{ let lo = Number(${x}), hi = 0; if (lo > 4294967295) { lo = Number(${x} & 0xffffffffn); hi = Number(${x} >> 32n); } ` +
         `b[${p}] = lo; b[${p} + 1] = lo >>> 8; b[${p} + 2] = lo >>> 16; b[${p} + 3] = lo >>> 24; ` +
         `b[${p} + 4] = hi; b[${p} + 5] = hi >>> 8; b[${p} + 6] = hi >>> 16; b[${p} + 7] = hi >>> 24; }`
       );
@@ -310,6 +321,7 @@ function compile(
       });
     },
     nested: [],
+    u64: u64From,
   };
   const nestedIndex = (c: StructCodec<any>): number => {
     helpers.nested.push((c as InternalCodec<any>).__decodeAt, (c as InternalCodec<any>).__encodeAt);
@@ -524,6 +536,7 @@ export function struct<const Fs extends readonly AnyField[]>(name: string, field
     checkRoom(name, buf, offset, size, 'decode');
   };
 
+  let zeros: Uint8Array | undefined; // read only: decoders never write
   const codec: InternalCodec<T> = {
     name,
     size,
@@ -555,10 +568,10 @@ export function struct<const Fs extends readonly AnyField[]>(name: string, field
       return size;
     },
     zero() {
-      return decodeAt(new Uint8Array(size), 0);
+      return decodeAt((zeros ??= new Uint8Array(size)), 0);
     },
     make(partial) {
-      return { ...decodeAt(new Uint8Array(size), 0), ...partial };
+      return { ...decodeAt((zeros ??= new Uint8Array(size)), 0), ...partial };
     },
     offsetOf(field) {
       const row = layout.fields.find((r) => r.name === field);
