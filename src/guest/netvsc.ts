@@ -93,6 +93,17 @@ interface TxRecord {
 /** Direct-map base of x86-64 Linux without KASLR (`PAGE_OFFSET`): synthetic kernel addresses. */
 const PAGE_OFFSET = 0xffff888000000000n;
 
+/**
+ * Virtual delay (ns) before a poll re-runs because its receive completions could not be sent (the
+ * outbound ring is full). Linux re-polls at once, again and again, while the host drains the ring on
+ * another CPU; the simulator runs one thing at a time, so an immediate re-poll would starve the host
+ * at that instant. The delay doubles with each failure in a row up to {@link RECV_COMP_RETRY_MAX_NS}
+ * (a stalled host is waited for, not spun on: a few events per virtual millisecond).
+ */
+const RECV_COMP_RETRY_NS = 1_000;
+/** Longest delay between receive-completion retries (1 ms). */
+const RECV_COMP_RETRY_MAX_NS = 1_000_000;
+
 /** `struct netvsc_channel`: one queue's channel, NAPI state, receive-completion ring and counters. */
 export class NetvscChannel {
   /** The channel this queue sends on (the primary until its subchannel opens). */
@@ -107,6 +118,20 @@ export class NetvscChannel {
   inInterval = false;
   /** The receive path is stuck for good (Linux would spin or oops here). */
   hung = false;
+  /**
+   * Spin detection across chained polls (a poll that re-schedules itself without re-arming the
+   * host's interrupts): packets taken off the ring and polls run since the chain last saw the host
+   * move its write index into this ring or its read index out of the outbound one.
+   */
+  spinPackets = 0;
+  /** Polls in the current chain (see {@link spinPackets}). */
+  spinPolls = 0;
+  /** Inbound write index and outbound read index the chain last saw (-1: no chain). */
+  spinWriteIndex = -1;
+  /** See {@link spinWriteIndex}. */
+  spinReadIndex = -1;
+  /** Delay (ns) of the pending receive-completion retry, 0 when none: the next poll is a wait, not a spin. */
+  compRetryNs = 0;
   /** Receive-completion ring (`struct multi_recv_comp`); `null` until allocated. */
   mrcTids: bigint[] | null = null;
   /** NVSP status (SUCCESS or FAIL) of each pending completion, parallel to {@link mrcTids}; `null` until allocated. */
@@ -648,18 +673,26 @@ export class NetvscDevice {
     let work = 0;
     // Packets that do no NAPI work (completions, in-band messages) do not count against the budget,
     // in Linux as here; with a control page the host corrupted, Linux's reader re-parses stale ring
-    // bytes without end (vmbus.md §3.3 (d)) and this loop would never leave. More packets in one
-    // poll than the ring can hold can only be that: the queue stops for good, as Linux's would spin.
+    // bytes without end (vmbus.md §3.3 (d)), and stale transfer-page packets make every poll spend
+    // its budget and re-poll. A chain of polls that takes more packets off the ring than it can hold
+    // while the host has written nothing new can only be that: the queue stops for good, where
+    // Linux's would spin. The same bound applies to the number of polls in such a chain.
     const spinLimit = Math.floor(rings.inbound.dataSize / 24) + 1;
-    let seen = 0;
+    const wi = rings.inbound.writeIndex;
+    const ri = rings.outbound.readIndex;
+    if (wi !== nvchan.spinWriteIndex || ri !== nvchan.spinReadIndex) {
+      nvchan.spinWriteIndex = wi;
+      nvchan.spinReadIndex = ri;
+      nvchan.spinPackets = 0;
+      nvchan.spinPolls = 0;
+    }
+    const retry = nvchan.compRetryNs;
+    if (retry === 0 && ++nvchan.spinPolls > spinLimit) return this.spinning(nvchan, `${nvchan.spinPolls} polls`);
+    let seen = nvchan.spinPackets;
     let desc = rings.inbound.first();
     nvchan.inInterval = desc !== null;
     while (desc && work < budget) {
-      if (++seen > spinLimit) {
-        this.ndev.warn('NAPI_POLL_ENDLESS', { queue: nvchan.index, detail: seen });
-        nvchan.hung = true;
-        return;
-      }
+      if (++seen > spinLimit) return this.spinning(nvchan, seen);
       work += this.processRawPkt(nvchan, desc);
       if (nvchan.hung || ch.rings !== rings) return;
       desc = rings.inbound.next();
@@ -668,18 +701,34 @@ export class NetvscDevice {
         ch.closeRead();
       }
     }
-    const failed = this.sendRecvCompletions(nvchan) !== 0;
+    nvchan.spinPackets = seen;
+    const sent = this.sendRecvCompletions(nvchan);
+    // Linux re-polls while sending the receive completions fails. EIO is the simulator's answer for
+    // an outbound ring whose control page the host corrupted (Linux would write through the bad
+    // index): it never clears, so Linux's re-polls would never end.
+    if (sent === 'EIO') return this.spinning(nvchan, 'receive completions: EIO');
+    const failed = sent !== 0;
+    nvchan.compRetryNs = failed ? Math.min(RECV_COMP_RETRY_MAX_NS, retry === 0 ? RECV_COMP_RETRY_NS : retry * 2) : 0;
     if (work < budget) {
       nvchan.napiScheduled = false;
       if (!nvchan.napiEnabled || ch.rings !== rings) return;
       if (failed || rings.inbound.endRead() !== 0) {
         nvchan.napiScheduled = true;
         rings.inbound.beginRead();
-        this.scheduler.schedule(0, () => this.poll(nvchan), `guest: netvsc_poll q${nvchan.index}`);
+        this.scheduler.schedule(nvchan.compRetryNs, () => this.poll(nvchan), `guest: netvsc_poll q${nvchan.index}`);
+      } else {
+        nvchan.spinWriteIndex = -1; // re-armed: the chain ends
       }
     } else {
+      nvchan.compRetryNs = 0; // budget spent: NAPI polls again at once
       this.scheduler.schedule(0, () => this.poll(nvchan), `guest: netvsc_poll q${nvchan.index}`);
     }
+  }
+
+  /** A chain of polls that would never end (see {@link NetvscChannel.spinPackets}): the queue stops for good. */
+  private spinning(nvchan: NetvscChannel, detail: number | string): void {
+    this.ndev.warn('NAPI_POLL_ENDLESS', { queue: nvchan.index, detail });
+    nvchan.hung = true;
   }
 
   /** `netvsc_process_raw_pkt`: dispatch by VMBus packet type; returns the work done. */

@@ -777,3 +777,44 @@ describe('hostile host: status indications (netvsc_linkstatus_callback)', () => 
     expect(completionFor(vm.host, tid)).toEqual([[0, tid, 1]]);
   });
 });
+
+describe('hostile host: a chain of polls that would never end (netvsc_poll)', () => {
+  /** The guest→host ring's control page of queue 0 (`write_index` at byte 0, `read_index` at 4). */
+  const outboundControl = (vm: ReturnType<typeof nicVm>) => new DataView(vm.dev.channel.rings!.outbound.mem.buffer, vm.dev.channel.rings!.outbound.mem.byteOffset, 8);
+  const endless = (vm: ReturnType<typeof nicVm>) => vm.dev.warnings.filter((w) => w.code === 'NAPI_POLL_ENDLESS');
+
+  it('receive_completions_failing_with_EIO_on_a_corrupt_outbound_ring_stop_the_queue_instead_of_repolling_forever', () => {
+    const vm = nicVm();
+    outboundControl(vm).setUint32(0, 8207, true); // write_index not 8-byte aligned: every send fails with EIO
+    expect(vm.host.rndisReply(dataPacket(frame()))).not.toBeNull();
+    const events = vm.bus.run({ maxEvents: 100_000 });
+    expect(events).toBeLessThan(100_000); // it settles: no event storm at one virtual instant
+    expect(endless(vm)).toEqual([expect.objectContaining({ queue: 0, detail: 'receive completions: EIO' })]);
+    expect(vm.dev.stats.rxPackets[0]).toBe(1); // the frame itself was received before the completion failed
+  });
+
+  it('a_full_outbound_ring_retries_the_receive_completions_after_the_host_drains_it_without_stopping_the_queue', () => {
+    const vm = nicVm();
+    const rings = vm.dev.channel.rings!.outbound;
+    const ctl = outboundControl(vm);
+    // a full guest→host ring: the host has read nothing of the last (size − 8) bytes
+    const wi = ctl.getUint32(0, true);
+    ctl.setUint32(4, (wi + 8) % rings.dataSize, true);
+    vm.host.paused = true;
+    const tid = vm.host.rndisReply(dataPacket(frame()))!;
+    // a stalled host for one virtual second: the guest waits (retries back off to 1 ms), it does not spin
+    const t0 = vm.bus.scheduler.now;
+    const events = vm.bus.run({ maxEvents: 1_000_000, until: t0 + 1_000_000_000 });
+    expect(vm.bus.scheduler.now).toBe(t0 + 1_000_000_000);
+    expect(events).toBeLessThan(5_000);
+    expect(vm.dev.ethStats.rxCompBusy).toBeGreaterThan(900);
+    expect(completionFor(vm.host, tid)).toEqual([]);
+    expect(endless(vm)).toEqual([]);
+    // the host catches up: the ring is empty again and the retried completion goes out
+    ctl.setUint32(4, ctl.getUint32(0, true), true);
+    vm.host.paused = false;
+    vm.bus.run({ maxEvents: 100_000 });
+    expect(endless(vm)).toEqual([]);
+    expect(completionFor(vm.host, tid).length).toBe(1);
+  });
+});
