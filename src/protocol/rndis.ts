@@ -133,10 +133,13 @@ const TYPE_BY_CODE: ReadonlyMap<number, keyof typeof RNDIS_MSG> = new Map(
   (Object.entries(RNDIS_MSG) as [keyof typeof RNDIS_MSG, number][]).map(([k, v]) => [v, k]),
 );
 
+/** `RNDIS_MSG_<name>` of each known code, built once. */
+const FULL_NAME_BY_CODE: ReadonlyMap<number, string> = new Map([...TYPE_BY_CODE].map(([code, t]) => [code, `RNDIS_MSG_${t}`]));
+
 /** `RNDIS_MSG_SET` for 5, `RNDIS_MSG_BUS` for 0xff000001, otherwise 8-digit hex. */
 export function rndisMsgTypeName(code: number): string {
-  const t = TYPE_BY_CODE.get(code);
-  if (t) return `RNDIS_MSG_${t}`;
+  const t = FULL_NAME_BY_CODE.get(code);
+  if (t) return t;
   if (code === RNDIS_MSG_BUS) return 'RNDIS_MSG_BUS';
   return `0x${(code >>> 0).toString(16).padStart(8, '0')}`;
 }

@@ -207,7 +207,7 @@ export class ScriptedHost {
   private sendView: HostGpadl | null = null;
   private recvBufHandle = 0;
   private sendBufHandle = 0;
-  private freeSections: number[] = [];
+  private readonly freeSections = new SectionStack();
   private sectionSize = 1728;
   private readonly inFlight = new Map<bigint, number[]>();
   private nextTid = 0x1000n;
@@ -309,20 +309,17 @@ export class ScriptedHost {
       const r = rings.inbound.read();
       if (!r) break;
       if (r.signal) q.channel.signalGuest();
-      const pkt = decodePacket(r.packet, { copy: true });
-      this.onPacket(q, pkt);
+      // r.packet is a fresh copy, the host's own: the payload is a view of it, and the log keeps it
+      this.onPacket(q, decodePacket(r.packet), r.packet);
     }
   }
 
-  private onPacket(q: QueueState, pkt: VmbusPacket): void {
-    let msg: NvspMessage | null = null;
-    try {
-      msg = decodeNvsp(pkt.payload, { from: 'guest', version: this.version });
-    } catch {
-      msg = null;
-    }
-    const name = pkt.kind === 'completion' ? `COMP ${msg ? (nvspMsgTypeName(typeNum(pkt.payload)) ?? '') : ''}` : (nvspMsgTypeName(typeNum(pkt.payload)) ?? `NVSP ${typeNum(pkt.payload)}`);
-    this.log({ dir: 'g2h', what: 'nvsp', name: name.trim(), queue: q.index, packet: pkt, msg, time: this.now });
+  private onPacket(q: QueueState, pkt: VmbusPacket, raw: Uint8Array): void {
+    const version = this.version;
+    const msg = decodeGuestNvsp(pkt.payload, version);
+    const type = typeNum(pkt.payload);
+    const name = pkt.kind === 'completion' ? (msg ? completionName(type) : 'COMP') : (nvspMsgTypeName(type) ?? `NVSP ${type}`);
+    this.log(new NvspWireEvent(name, q.index, this.now, raw, version));
     if (!msg) return;
     if (pkt.kind === 'completion') {
       if (msg.type === 'SEND_RNDIS_PKT_COMPLETE') {
@@ -330,7 +327,7 @@ export class ScriptedHost {
         const secs = this.inFlight.get(pkt.trans_id);
         if (secs) {
           this.inFlight.delete(pkt.trans_id);
-          this.freeSections.push(...secs);
+          for (const x of secs) this.freeSections.push(x);
         }
       }
       return;
@@ -355,8 +352,7 @@ export class ScriptedHost {
         const size = g?.view?.length ?? 0;
         this.sectionSize = this.options.subAllocSize ?? 1728;
         const count = this.options.subAllocCount ?? Math.floor(size / this.sectionSize);
-        this.freeSections = [];
-        for (let i = Math.min(count, Math.floor(size / this.sectionSize)) - 1; i >= 0; i--) this.freeSections.push(i);
+        this.freeSections.reset(Math.min(count, Math.floor(size / this.sectionSize)));
         complete({
           type: 'SEND_RECV_BUF_COMPLETE',
           status: g ? 1 : 2,
@@ -433,7 +429,7 @@ export class ScriptedHost {
       return;
     }
     const name = msg.type === 'QUERY' || msg.type === 'SET' ? `${rndisMsgTypeName(rd(bytes, 0))} ${oidName(msg.oid)}` : rndisMsgTypeName(rd(bytes, 0));
-    this.log({ dir: 'g2h', what: 'rndis', name, queue: q.index, msg, bytes, time: this.now });
+    this.log(new RndisWireEvent(name, q.index, this.now, bytes));
     if (msg.type === 'PACKET' && channelType === 0) {
       const l = this.txFrames.get(q.index) ?? [];
       l.push(msg.data);
@@ -565,13 +561,14 @@ export class ScriptedHost {
   /** Sections [s, s + n) when n consecutive ones are free (a single one is always consecutive). */
   private takeSections(n: number): number | null {
     if (n === 1) return this.freeSections.pop() ?? null;
-    this.freeSections.sort((a, b) => b - a);
-    for (let i = this.freeSections.length - 1; i >= n - 1; i--) {
-      const s = this.freeSections[i]!;
+    const free = this.freeSections.array();
+    free.sort((a, b) => b - a);
+    for (let i = free.length - 1; i >= n - 1; i--) {
+      const s = free[i]!;
       let ok = true;
-      for (let k = 1; k < n; k++) if (!this.freeSections.includes(s + k)) ok = false;
+      for (let k = 1; k < n; k++) if (!free.includes(s + k)) ok = false;
       if (ok) {
-        for (let k = 0; k < n; k++) this.freeSections.splice(this.freeSections.indexOf(s + k), 1);
+        for (let k = 0; k < n; k++) free.splice(free.indexOf(s + k), 1);
         return s;
       }
     }
@@ -618,7 +615,7 @@ export class ScriptedHost {
     this.recvView = null;
     this.sendView = null;
     this.inFlight.clear();
-    this.freeSections = [];
+    this.freeSections.reset(0);
     if (this.options.rescindOnClose === false) return;
     for (const i of [...this.subchannels.keys()]) this.rescindSubchannel(i);
   }
@@ -631,6 +628,127 @@ export class ScriptedHost {
     const n = open + 1;
     // a Windows host's layout: the table right after a full 40-byte message, and an offset saying so
     this.inband(0, { type: 'SEND_INDIRECTION_TABLE', count: 16, offset: 40, table: Array.from({ length: 16 }, (_, i) => i % n) }, 0);
+  }
+}
+
+/**
+ * The free receive sections as a stack, top handed out first: as if sections count − 1 … 0 had
+ * been pushed in that order at SEND_RECV_BUF and the completed ones pushed since. The sections
+ * [low, count) not handed out since are kept as that range rather than as an array.
+ */
+class SectionStack {
+  private low = 0;
+  private count = 0;
+  private pushed: number[] = [];
+
+  /** Sections count − 1 … 0 pushed in that order (none when count < 1), section 0 on top. */
+  reset(count: number): void {
+    this.low = 0;
+    this.count = 0;
+    this.pushed = [];
+    if (Number.isSafeInteger(count)) this.count = Math.max(0, count);
+    else for (let i = count - 1; i >= 0; i--) this.pushed.push(i); // a fractional count (a test's odd option), as pushed one by one
+  }
+
+  pop(): number | undefined {
+    if (this.pushed.length) return this.pushed.pop();
+    return this.low < this.count ? this.low++ : undefined;
+  }
+
+  push(section: number): void {
+    this.pushed.push(section);
+  }
+
+  get length(): number {
+    return this.pushed.length + (this.count - this.low);
+  }
+
+  /** The whole stack as an array (bottom first), which from then on is the stack: the caller may reorder it. */
+  array(): number[] {
+    if (this.low < this.count) {
+      const all: number[] = [];
+      for (let i = this.count - 1; i >= this.low; i--) all.push(i);
+      for (const x of this.pushed) all.push(x);
+      this.pushed = all;
+      this.low = this.count;
+    }
+    return this.pushed;
+  }
+}
+
+/** `decodeNvsp` of a guest message, `null` when it does not decode. */
+function decodeGuestNvsp(payload: Uint8Array, version: number): NvspMessage | null {
+  try {
+    return decodeNvsp(payload, { from: 'guest', version });
+  } catch {
+    return null;
+  }
+}
+
+const COMPLETION_NAMES = new Map<number, string>();
+
+/** `COMP <NVSP type name>` (`COMP` alone for an unknown type), one string per type. */
+function completionName(type: number): string {
+  let n = COMPLETION_NAMES.get(type);
+  if (n === undefined) {
+    n = `COMP ${nvspMsgTypeName(type) ?? ''}`.trim();
+    COMPLETION_NAMES.set(type, n);
+  }
+  return n;
+}
+
+/**
+ * The logged `g2h` `nvsp` {@link WireEvent}: keeps the packet's bytes and decodes `packet` and `msg`
+ * from them when first read (the same content the host acted on), so the log holds no object graphs.
+ */
+class NvspWireEvent {
+  readonly dir = 'g2h' as const;
+  readonly what = 'nvsp' as const;
+  readonly name: string;
+  readonly queue: number;
+  readonly time: number;
+  readonly #raw: Uint8Array;
+  readonly #version: number;
+  #packet: VmbusPacket | undefined = undefined;
+  #msg: NvspMessage | null | undefined = undefined;
+
+  constructor(name: string, queue: number, time: number, raw: Uint8Array, version: number) {
+    this.name = name;
+    this.queue = queue;
+    this.time = time;
+    this.#raw = raw;
+    this.#version = version;
+  }
+
+  get packet(): VmbusPacket {
+    return (this.#packet ??= decodePacket(this.#raw, { copy: true }));
+  }
+
+  get msg(): NvspMessage | null {
+    if (this.#msg === undefined) this.#msg = decodeGuestNvsp(this.packet.payload, this.#version);
+    return this.#msg;
+  }
+}
+
+/** The logged `g2h` `rndis` {@link WireEvent}: keeps the bytes and decodes `msg` from them when first read. */
+class RndisWireEvent {
+  readonly dir = 'g2h' as const;
+  readonly what = 'rndis' as const;
+  readonly name: string;
+  readonly queue: number;
+  readonly bytes: Uint8Array;
+  readonly time: number;
+  #msg: RndisMessage | undefined = undefined;
+
+  constructor(name: string, queue: number, time: number, bytes: Uint8Array) {
+    this.name = name;
+    this.queue = queue;
+    this.bytes = bytes;
+    this.time = time;
+  }
+
+  get msg(): RndisMessage {
+    return (this.#msg ??= decodeRndis(this.bytes));
   }
 }
 

@@ -159,6 +159,45 @@ export function encodeLinuxGpadlRun(childRelid: number, gpadl: number, size: num
     return encodeLinuxGpadl({ childRelid, gpadl, size, pfns });
   }
   const inHeader = Math.min(pageCount, GPADL_HEADER_MAX_PFNS);
+  const headerSize = vmbus_channel_gpadl_header.size + gpa_range.size + 8 * inHeader;
+  const bodyPfns = pageCount - inHeader;
+  const bodyCount = Math.ceil(bodyPfns / GPADL_BODY_MAX_PFNS);
+  // every message lives in one fresh (zeroed) buffer, each at a 4-aligned offset: one allocation
+  // instead of one per message; the messages are disjoint views and nobody writes them once posted
+  const total = headerSize + bodyCount * vmbus_channel_gpadl_body.size + 8 * bodyPfns;
+  if (!LITTLE_ENDIAN || firstPfn + pageCount > 0xffffffff) {
+    return encodeLinuxGpadlRunBytes(childRelid, gpadl, size, firstPfn, pageCount, inHeader);
+  }
+  const w = new Uint32Array(total >>> 2);
+  const all = new Uint8Array(w.buffer);
+  const out: Uint8Array[] = new Array(1 + bodyCount);
+  w[0] = CHANNELMSG.CHANNELMSG_GPADL_HEADER;
+  w[2] = childRelid;
+  w[3] = gpadl;
+  // range_buflen (u16, wrapping) at 16, rangecount 1 at 18
+  w[4] = ((gpa_range.size + 8 * pageCount) & 0xffff) | (1 << 16);
+  w[5] = size;
+  for (let i = 0, k = 7; i < inHeader; i++, k += 2) w[k] = firstPfn + i;
+  out[0] = all.subarray(0, headerSize);
+  let at = headerSize;
+  let m = 1;
+  for (let done = inHeader; done < pageCount; ) {
+    const n = Math.min(GPADL_BODY_MAX_PFNS, pageCount - done);
+    const k0 = at >>> 2;
+    w[k0] = CHANNELMSG.CHANNELMSG_GPADL_BODY;
+    w[k0 + 3] = gpadl;
+    const first = firstPfn + done;
+    for (let i = 0, k = k0 + 4; i < n; i++, k += 2) w[k] = first + i;
+    const len = vmbus_channel_gpadl_body.size + 8 * n;
+    out[m++] = all.subarray(at, at + len);
+    at += len;
+    done += n;
+  }
+  return out;
+}
+
+/** {@link encodeLinuxGpadlRun} written byte by byte, one fresh array per message (any PFN range, any endianness). */
+function encodeLinuxGpadlRunBytes(childRelid: number, gpadl: number, size: number, firstPfn: number, pageCount: number, inHeader: number): Uint8Array[] {
   const out: Uint8Array[] = [];
   const h = new Uint8Array(vmbus_channel_gpadl_header.size + gpa_range.size + 8 * inHeader);
   putU32(h, 0, CHANNELMSG.CHANNELMSG_GPADL_HEADER);
@@ -238,70 +277,76 @@ export function parseGpaRanges(
 
 /** PFNs of a range parsed from received words, as numbers, until someone reads the range's `pfns`. */
 interface WordPfns {
-  readonly lo: readonly number[];
-  readonly hi: readonly number[];
+  /** The range data as u32 halves: word k's low half at [2k], high half at [2k + 1]. */
+  readonly words: Uint32Array;
   readonly start: number;
   readonly count: number;
   /** The `pfns` array once read (or assigned): from then on it is the truth. */
   array: bigint[] | null;
 }
 
-const WORD_PFNS = new WeakMap<GpaRange, WordPfns>();
+/** Where a lazily built range keeps its {@link WordPfns} (a non-enumerable own property). */
+const WORD_PFNS = Symbol('wordPfns');
 
-/** A range whose `pfns` are BigInts made on first read (the same array every read). */
-function wordRange(byteCount: number, byteOffset: number, w: WordPfns): GpaRange {
-  const r = {
-    byte_count: byteCount,
-    byte_offset: byteOffset,
-    get pfns(): bigint[] {
-      if (w.array === null) {
-        const out: bigint[] = new Array(w.count);
-        for (let k = 0; k < w.count; k++) {
-          const lo = w.lo[w.start + k]!;
-          const hi = w.hi[w.start + k]!;
-          out[k] = hi === 0 ? BigInt(lo) : BigInt(lo) | (BigInt(hi) << 32n);
-        }
-        w.array = out;
+/** The `pfns` accessor of a lazily built range, shared by all of them. */
+const PFNS_ACCESSOR: PropertyDescriptor & ThisType<{ [WORD_PFNS]: WordPfns }> = {
+  get(): bigint[] {
+    const w = this[WORD_PFNS];
+    if (w.array === null) {
+      const out: bigint[] = new Array(w.count);
+      for (let k = 0; k < w.count; k++) {
+        const lo = w.words[2 * (w.start + k)]!;
+        const hi = w.words[2 * (w.start + k) + 1]!;
+        out[k] = hi === 0 ? BigInt(lo) : BigInt(lo) | (BigInt(hi) << 32n);
       }
-      return w.array;
-    },
-    set pfns(v: bigint[]) {
-      w.array = v;
-    },
-  };
-  WORD_PFNS.set(r, w);
+      w.array = out;
+    }
+    return w.array;
+  },
+  set(v: bigint[]): void {
+    this[WORD_PFNS].array = v;
+  },
+  enumerable: true,
+  configurable: true,
+};
+
+/** A range whose `pfns` (an own enumerable accessor) are BigInts made on first read (the same array every read). */
+function wordRange(byteCount: number, byteOffset: number, w: WordPfns): GpaRange {
+  const r = { byte_count: byteCount, byte_offset: byteOffset } as GpaRange;
+  Object.defineProperty(r, 'pfns', PFNS_ACCESSOR);
+  Object.defineProperty(r, WORD_PFNS, { value: w, enumerable: false });
   return r;
 }
 
 /** The received words of a range whose `pfns` nobody has read yet (then they are the truth), else undefined. */
 function liveWords(r: GpaRange): WordPfns | undefined {
-  const w = WORD_PFNS.get(r);
+  const w = (r as GpaRange & { [WORD_PFNS]?: WordPfns })[WORD_PFNS];
   return w && w.array === null ? w : undefined;
 }
 
 /** Page `k` of `w` as a number; −1 past the end or when not a safe integer (as GuestMemory reads a BigInt PFN). */
 function wordPfn(w: WordPfns, k: number): number {
   if (k < 0 || k >= w.count) return -1;
-  const hi = w.hi[w.start + k]!;
-  return hi < 0x200000 ? hi * 4294967296 + w.lo[w.start + k]! : -1;
+  const at = 2 * (w.start + k);
+  const hi = w.words[at + 1]!;
+  return hi < 0x200000 ? hi * 4294967296 + w.words[at]! : -1;
 }
 
 /** Ranges of up to this many pages get their BigInt PFNs at once (cheaper than a lazy range). */
 const EAGER_PAGES = 16;
 
-/** {@link parseGpaRanges} over words held as low and high halves. */
+/** {@link parseGpaRanges} over words held as u32 halves (word k: low half at [2k], high at [2k + 1]). */
 function parseWords(
   count: number,
-  lo: readonly number[],
-  hi: readonly number[],
+  words: Uint32Array,
   length: number,
 ): { readonly ok: true; readonly ranges: GpaRange[] } | { readonly ok: false; readonly error: GpaRangeError; readonly range: number } {
   const ranges: GpaRange[] = [];
   let at = 0;
   for (let i = 0; i < count; i++) {
     if (at >= length) return { ok: false, error: 'EMPTY_RANGE', range: i };
-    const byteCount = lo[at]!;
-    const byteOffset = hi[at]!;
+    const byteCount = words[2 * at]!;
+    const byteOffset = words[2 * at + 1]!;
     at++;
     if (byteCount === 0) return { ok: false, error: 'EMPTY_BYTE_COUNT', range: i };
     if (byteOffset > 0xfff) return { ok: false, error: 'OFFSET_TOO_LARGE', range: i };
@@ -310,10 +355,10 @@ function parseWords(
     if (length - at < pages) return { ok: false, error: 'RANGE_TOO_SMALL', range: i };
     if (pages <= EAGER_PAGES) {
       const pfns: bigint[] = new Array(pages);
-      for (let k = 0; k < pages; k++) pfns[k] = hi[at + k] === 0 ? BigInt(lo[at + k]!) : BigInt(lo[at + k]!) | (BigInt(hi[at + k]!) << 32n);
+      for (let k = 0, p = 2 * at; k < pages; k++, p += 2) pfns[k] = words[p + 1] === 0 ? BigInt(words[p]!) : BigInt(words[p]!) | (BigInt(words[p + 1]!) << 32n);
       ranges.push({ byte_count: byteCount, byte_offset: byteOffset, pfns });
     } else {
-      ranges.push(wordRange(byteCount, byteOffset, { lo, hi, start: at, count: pages, array: null }));
+      ranges.push(wordRange(byteCount, byteOffset, { words, start: at, count: pages, array: null }));
     }
     at += pages;
   }
@@ -356,9 +401,10 @@ export class GpadlAssembly {
   readonly rangecount: number;
   /** `range_buflen` of the GPADL_HEADER: bytes of range data in the whole GPADL (u16; Linux: 8 + 8 × pages). */
   readonly rangeBuflen: number;
-  /** The range data as u64 words, low and high halves (kept as numbers: PFNs become BigInts only when read). */
-  private readonly lo: number[];
-  private readonly hi: number[];
+  /** The range data as u64 words in u32 halves, low first (kept as numbers: PFNs become BigInts only when read). */
+  private readonly words: Uint32Array;
+  /** The bytes of {@link words}. */
+  private readonly bytes: Uint8Array;
   private count = 0;
   private readonly capacity: number;
   private finished = false;
@@ -370,8 +416,8 @@ export class GpadlAssembly {
     this.rangecount = fixed.rangecount;
     this.rangeBuflen = fixed.range_buflen;
     this.capacity = Math.floor(fixed.range_buflen / 8);
-    this.lo = new Array<number>(this.capacity).fill(0);
-    this.hi = new Array<number>(this.capacity).fill(0);
+    this.words = new Uint32Array(2 * this.capacity);
+    this.bytes = new Uint8Array(this.words.buffer);
   }
 
   /** True once all range data has arrived (valid or not). */
@@ -388,17 +434,21 @@ export class GpadlAssembly {
   append(data: Uint8Array): GpadlAppendResult {
     if (this.finished) throw new Error('GpadlAssembly: append after completion');
     const n = Math.min(Math.floor(data.length / 8), this.capacity - this.count);
-    const los = this.lo;
-    const his = this.hi;
-    for (let i = 0, c = this.count; i < n; i++, c++) {
-      const p = i * 8;
-      los[c] = (data[p]! | (data[p + 1]! << 8) | (data[p + 2]! << 16) | (data[p + 3]! << 24)) >>> 0;
-      his[c] = (data[p + 4]! | (data[p + 5]! << 8) | (data[p + 6]! << 16) | (data[p + 7]! << 24)) >>> 0;
+    const words = this.words;
+    if (LITTLE_ENDIAN) {
+      // the u32 halves of little-endian u64s are the bytes as they come
+      this.bytes.set(n * 8 === data.length ? data : data.subarray(0, n * 8), this.count * 8);
+    } else {
+      for (let i = 0, c = 2 * this.count; i < n; i++, c += 2) {
+        const p = i * 8;
+        words[c] = (data[p]! | (data[p + 1]! << 8) | (data[p + 2]! << 16) | (data[p + 3]! << 24)) >>> 0;
+        words[c + 1] = (data[p + 4]! | (data[p + 5]! << 8) | (data[p + 6]! << 16) | (data[p + 7]! << 24)) >>> 0;
+      }
     }
     this.count += n;
     if (this.count < this.capacity) return { state: 'more' };
     this.finished = true;
-    const parsed = parseWords(this.rangecount, los, his, this.count);
+    const parsed = parseWords(this.rangecount, words, this.count);
     return parsed.ok ? { state: 'done', ranges: parsed.ranges } : { state: 'invalid', error: parsed.error };
   }
 }

@@ -165,6 +165,7 @@ export class Hypervisor {
   private deliveryScheduled = false;
   private readonly toHost: { connectionId: number; payload: Uint8Array }[] = [];
   private hostPumpScheduled = false;
+  private readonly pump = (): void => this.pumpToHost();
   private readonly messagePorts = new Set<number>();
   private readonly eventPorts = new Map<number, () => void>();
   private readonly eventPending = new Set<number>();
@@ -300,7 +301,7 @@ export class Hypervisor {
     this.toHost.push({ connectionId, payload });
     if (!this.hostPumpScheduled) {
       this.hostPumpScheduled = true;
-      this.scheduler.schedule(this.messageLatency, () => this.pumpToHost(), 'hv: post → host');
+      this.scheduler.schedule(this.messageLatency, this.pump, 'hv: post → host');
     }
     return HV_STATUS_SUCCESS;
   }
@@ -319,7 +320,7 @@ export class Hypervisor {
     if (next && this.host) this.host.onPostMessage(next.connectionId, next.payload);
     if (this.toHost.length && !this.hostPumpScheduled) {
       this.hostPumpScheduled = true;
-      this.scheduler.schedule(this.messageLatency, () => this.pumpToHost(), 'hv: post → host');
+      this.scheduler.schedule(this.messageLatency, this.pump, 'hv: post → host');
     }
   }
 

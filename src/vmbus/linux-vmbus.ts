@@ -39,6 +39,7 @@ import {
   offerIsDedicatedInterrupt,
   offerMonitorAllocated,
   vmbus_channel_offer_channel,
+  vmbus_channel_open_channel,
   type ChannelMessage,
   type LinuxMessageVerdict,
   type VmbusChannelGpadlCreated,
@@ -488,16 +489,28 @@ export class VmbusGuest {
 
   /** `vmbus_post_msg`: HVCALL_POST_MESSAGE on `msg_conn_id`, retrying transient failures up to 100 times. */
   private *postMsg(bytes: Uint8Array): BlockingFlow<VmbusErrno | 0> {
-    if (bytes.length > HV_MESSAGE_PAYLOAD_BYTE_COUNT) new Uint8Array(HV_MESSAGE_PAYLOAD_BYTE_COUNT).set(bytes); // throws RangeError
-    // The hv_input_post_message page (connectionid, message_type 1, payload_size, payload) is handed
-    // to the hypervisor as its fields: `bytes` are this flow's own (fresh from an encoder) and are not
-    // changed once posted.
     const conn = this.msgConnId & 0xffffff;
+    const status = this.postOnce(conn, bytes);
+    return status === HV_STATUS_SUCCESS ? 0 : yield* this.postRetry(conn, bytes, status);
+  }
+
+  /**
+   * The first hypercall of {@link postMsg} on connection `conn`: its status. The hv_input_post_message
+   * page (connectionid, message_type 1, payload_size, payload) is handed to the hypervisor as its
+   * fields: `bytes` are the caller's own (fresh from an encoder) and are not changed once posted.
+   */
+  private postOnce(conn: number, bytes: Uint8Array): number {
+    if (bytes.length > HV_MESSAGE_PAYLOAD_BYTE_COUNT) new Uint8Array(HV_MESSAGE_PAYLOAD_BYTE_COUNT).set(bytes); // throws RangeError
+    return this.hypervisor.postPayload(conn, bytes);
+  }
+
+  /** The rest of {@link postMsg} after a first hypercall that returned `status` (not success). */
+  private *postRetry(conn: number, bytes: Uint8Array, status: number): BlockingFlow<VmbusErrno | 0> {
     const msgtype = bytes[0]! | (bytes[1]! << 8);
     let ret: VmbusErrno | 0 = 0;
     let usec = 1;
     for (let retries = 0; retries < 100; ) {
-      const status = this.hypervisor.postPayload(conn, bytes);
+      if (retries > 0) status = this.hypervisor.postPayload(conn, bytes);
       if (status === HV_STATUS_SUCCESS) return 0;
       if (status === HV_STATUS_INVALID_CONNECTION_ID) {
         if (msgtype === CHANNELMSG.CHANNELMSG_INITIATE_CONTACT) return 'EINVAL';
@@ -883,8 +896,13 @@ export class VmbusGuest {
 
   private *postGpadlAndWait(ch: GuestChannel, handle: number, messages: Uint8Array[], pending: PendingMsg): BlockingFlow<VmbusResult<number>> {
     if (ch.rescind) return fail('ENODEV');
-    for (const m of messages) {
-      const ret = yield* this.postMsg(m);
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      // postMsg without a generator per message while the posts succeed
+      const conn = this.msgConnId & 0xffffff;
+      const status = this.postOnce(conn, m);
+      if (status === HV_STATUS_SUCCESS) continue;
+      const ret = yield* this.postRetry(conn, m, status);
       if (ret) return fail(ret);
     }
     const resp = (yield* wait(pending.done)) as { msg: VmbusChannelGpadlCreated } | null;
@@ -965,20 +983,25 @@ export class VmbusGuest {
     ch.rings = dirty
       ? new GuestChannelRings(dirty.raw, { sendPages, recvPages }, { rqstorSize: ch.rqstorSize, maxPktSize: ch.maxPktSize, track: { dirty, offset: 0 } })
       : new GuestChannelRings(ring.bytes, { sendPages, recvPages }, { rqstorSize: ch.rqstorSize, maxPktSize: ch.maxPktSize });
-    const userdata = new Uint8Array(MAX_USER_DEFINED_BYTES);
-    if (o.userdata) userdata.set(o.userdata);
-    const openMsg = makeChannelMessage('CHANNELMSG_OPENCHANNEL', {
-      child_relid: ch.relid,
-      openid: ch.relid,
-      ringbuffer_gpadlhandle: ch.ringGpadlHandle,
-      target_vp: ch.targetVp,
-      downstream_ringbuffer_pageoffset: sendPages,
-      userdata,
-    });
+    const openBytes = openChannelBytes(ch.relid, ch.ringGpadlHandle, ch.targetVp, sendPages, o.userdata);
     const pending = this.addPending(CHANNELMSG.CHANNELMSG_OPENCHANNEL, ch.relid, ch.relid, ch);
     let err: VmbusErrno | 0 = 0;
     if (ch.rescind) err = 'ENODEV';
-    else err = yield* this.post(openMsg);
+    else if (openBytes) err = yield* this.postMsg(openBytes);
+    else {
+      const userdata = new Uint8Array(MAX_USER_DEFINED_BYTES);
+      if (o.userdata) userdata.set(o.userdata);
+      err = yield* this.post(
+        makeChannelMessage('CHANNELMSG_OPENCHANNEL', {
+          child_relid: ch.relid,
+          openid: ch.relid,
+          ringbuffer_gpadlhandle: ch.ringGpadlHandle,
+          target_vp: ch.targetVp,
+          downstream_ringbuffer_pageoffset: sendPages,
+          userdata,
+        }),
+      );
+    }
     if (!err) {
       const resp = (yield* wait(pending.done)) as { msg: VmbusChannelOpenResult } | null;
       if (ch.rescind) err = 'ENODEV';
@@ -1164,4 +1187,25 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/**
+ * The OPENCHANNEL message (`vmbus_channel_open_channel`, 148 bytes) with openid = child_relid, as
+ * encodeChannelMessage writes it, written directly; `null` when a field is not a u32 (the encoder
+ * then reports it).
+ */
+function openChannelBytes(relid: number, gpadl: number, targetVp: number, pageOffset: number, userdata: Uint8Array | undefined): Uint8Array | null {
+  const words = [CHANNELMSG.CHANNELMSG_OPENCHANNEL, 0, relid, relid, gpadl, targetVp, pageOffset];
+  for (const v of words) if (typeof v !== 'number' || v >>> 0 !== v) return null;
+  const out = new Uint8Array(vmbus_channel_open_channel.size);
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!;
+    const p = 4 * i;
+    out[p] = v;
+    out[p + 1] = v >>> 8;
+    out[p + 2] = v >>> 16;
+    out[p + 3] = v >>> 24;
+  }
+  if (userdata) out.set(userdata, 28);
+  return out;
 }
