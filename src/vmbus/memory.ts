@@ -458,6 +458,17 @@ export class GuestMemory {
    * dirty-range record and the view's offset in that store; nothing is recorded as handed out.
    */
   trackedView(pfns: readonly (number | bigint)[]): TrackedView | undefined {
+    const r = this.run(pfns);
+    if (!r) return undefined;
+    const at = this.runOffset;
+    return { bytes: r.dirty.raw.subarray(at, at + pfns.length * HV_HYP_PAGE_SIZE), dirty: r.dirty, offset: at };
+  }
+
+  /** Byte offset in its region of the run {@link run} last found. */
+  private runOffset = 0;
+
+  /** The region holding `pfns` as consecutive pages (their offset in it left in {@link runOffset}), or `undefined`. */
+  private run(pfns: readonly (number | bigint)[]): Region | undefined {
     if (pfns.length === 0) return undefined;
     const first = this.toPfn(pfns[0]!);
     if (first < 0) return undefined;
@@ -466,8 +477,8 @@ export class GuestMemory {
     const r = this.regions[i]!;
     for (let k = 1; k < pfns.length; k++) if (this.toPfn(pfns[k]!) !== first + k) return undefined;
     if (first + pfns.length > r.pfn + r.pageCount) return undefined;
-    const at = (first - r.pfn) * HV_HYP_PAGE_SIZE;
-    return { bytes: r.dirty.raw.subarray(at, at + pfns.length * HV_HYP_PAGE_SIZE), dirty: r.dirty, offset: at };
+    this.runOffset = (first - r.pfn) * HV_HYP_PAGE_SIZE;
+    return r;
   }
 
   /**
@@ -475,15 +486,9 @@ export class GuestMemory {
    * when the pages are not consecutive, not allocated, or span two allocations.
    */
   view(pfns: readonly (number | bigint)[]): Uint8Array | undefined {
-    if (pfns.length === 0) return undefined;
-    const first = this.toPfn(pfns[0]!);
-    if (first < 0) return undefined;
-    const i = this.findRegion(first);
-    if (i < 0) return undefined;
-    const r = this.regions[i]!;
-    for (let k = 1; k < pfns.length; k++) if (this.toPfn(pfns[k]!) !== first + k) return undefined;
-    if (first + pfns.length > r.pfn + r.pageCount) return undefined;
-    const at = (first - r.pfn) * HV_HYP_PAGE_SIZE;
+    const r = this.run(pfns);
+    if (!r) return undefined;
+    const at = this.runOffset;
     r.dirty.exposeAll(); // a view's .buffer reaches the whole store
     return r.dirty.raw.subarray(at, at + pfns.length * HV_HYP_PAGE_SIZE);
   }
