@@ -522,13 +522,7 @@ export class GpadlView {
    * whose pages are consecutive in one allocation — how the host maps a ring. `undefined` otherwise.
    */
   pages(firstPage: number, pageCount: number): Uint8Array | undefined {
-    if (this.ranges.length !== 1) return undefined;
-    const r = this.ranges[0]!;
-    if (r.byte_offset !== 0 || r.byte_count % HV_HYP_PAGE_SIZE !== 0) return undefined;
-    if (firstPage < 0 || pageCount <= 0 || firstPage + pageCount > r.byte_count / HV_HYP_PAGE_SIZE) return undefined;
-    const w = liveWords(r);
-    if (!w) return this.memory.view(r.pfns.slice(firstPage, firstPage + pageCount));
-    const v = this.memory.trackedViewBy(pageCount, (k) => wordPfn(w, firstPage + k));
+    const v = this.trackedPages(firstPage, pageCount);
     v?.dirty.exposeAll(); // handed out (its .buffer reaches the whole store): recorded as such
     return v?.bytes;
   }

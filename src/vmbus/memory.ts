@@ -395,19 +395,7 @@ export class GuestMemory {
 
   /** True when every page of `pfns` is allocated guest memory (true for none). */
   hasAll(pfns: readonly (number | bigint)[]): boolean {
-    let lo = 0;
-    let hi = 0; // the region found last: [lo, hi)
-    for (let k = 0; k < pfns.length; k++) {
-      const p = this.toPfn(pfns[k]!);
-      if (p < 0) return false;
-      if (p >= lo && p < hi) continue;
-      const i = this.findRegion(p);
-      if (i < 0) return false;
-      const r = this.regions[i]!;
-      lo = r.pfn;
-      hi = r.pfn + r.pageCount;
-    }
-    return true;
+    return this.hasAllBy(pfns.length, (k) => this.toPfn(pfns[k]!));
   }
 
   /** The 4096 bytes of one page, or `undefined` when the page is not allocated memory. */
@@ -458,27 +446,7 @@ export class GuestMemory {
    * dirty-range record and the view's offset in that store; nothing is recorded as handed out.
    */
   trackedView(pfns: readonly (number | bigint)[]): TrackedView | undefined {
-    const r = this.run(pfns);
-    if (!r) return undefined;
-    const at = this.runOffset;
-    return { bytes: r.dirty.raw.subarray(at, at + pfns.length * HV_HYP_PAGE_SIZE), dirty: r.dirty, offset: at };
-  }
-
-  /** Byte offset in its region of the run {@link run} last found. */
-  private runOffset = 0;
-
-  /** The region holding `pfns` as consecutive pages (their offset in it left in {@link runOffset}), or `undefined`. */
-  private run(pfns: readonly (number | bigint)[]): Region | undefined {
-    if (pfns.length === 0) return undefined;
-    const first = this.toPfn(pfns[0]!);
-    if (first < 0) return undefined;
-    const i = this.findRegion(first);
-    if (i < 0) return undefined;
-    const r = this.regions[i]!;
-    for (let k = 1; k < pfns.length; k++) if (this.toPfn(pfns[k]!) !== first + k) return undefined;
-    if (first + pfns.length > r.pfn + r.pageCount) return undefined;
-    this.runOffset = (first - r.pfn) * HV_HYP_PAGE_SIZE;
-    return r;
+    return this.trackedViewBy(pfns.length, (k) => this.toPfn(pfns[k]!));
   }
 
   /**
@@ -486,11 +454,9 @@ export class GuestMemory {
    * when the pages are not consecutive, not allocated, or span two allocations.
    */
   view(pfns: readonly (number | bigint)[]): Uint8Array | undefined {
-    const r = this.run(pfns);
-    if (!r) return undefined;
-    const at = this.runOffset;
-    r.dirty.exposeAll(); // a view's .buffer reaches the whole store
-    return r.dirty.raw.subarray(at, at + pfns.length * HV_HYP_PAGE_SIZE);
+    const v = this.trackedView(pfns);
+    v?.dirty.exposeAll(); // a view's .buffer reaches the whole store
+    return v?.bytes;
   }
 
   /** Reads `length` bytes at guest-physical address `gpa`; `undefined` if any byte is not memory. */
