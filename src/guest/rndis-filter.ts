@@ -187,14 +187,18 @@ function sendRequest(ndev: NetvscNetdev, nvdev: NetvscDevice, req: RndisRequest,
 
 const REQUEST_KINDS = new Map<number, string>();
 
-/** The statistics name of a request: `RNDIS_MSG_QUERY OID_…` (or the message type alone without an OID), built once. */
+/**
+ * The statistics name of a request: `RNDIS_MSG_QUERY OID_…`, built once per (type, OID) pair, or
+ * the message type's name alone without an OID.
+ */
 function requestKind(msgType: number, oid: number): string {
-  const exact = msgType >>> 0 === msgType && oid >>> 0 === oid && (oid === 0 || msgType <= 0xfffff);
-  if (!exact) return oid ? `${rndisMsgTypeName(msgType)} ${oidName(oid)}` : rndisMsgTypeName(msgType);
-  const key = oid === 0 ? -1 - msgType : msgType * 4294967296 + oid;
+  if (oid === 0) return rndisMsgTypeName(msgType);
+  const exact = msgType >>> 0 === msgType && oid >>> 0 === oid && msgType <= 0xfffff; // key below stays a safe integer
+  if (!exact) return `${rndisMsgTypeName(msgType)} ${oidName(oid)}`;
+  const key = msgType * 4294967296 + oid;
   let s = REQUEST_KINDS.get(key);
   if (s === undefined) {
-    s = oid ? `${rndisMsgTypeName(msgType)} ${oidName(oid)}` : rndisMsgTypeName(msgType);
+    s = `${rndisMsgTypeName(msgType)} ${oidName(oid)}`;
     if (REQUEST_KINDS.size < 1024) REQUEST_KINDS.set(key, s);
   }
   return s;
@@ -642,7 +646,7 @@ export function rndisFilterReceive(ndev: NetvscNetdev, nvdev: NetvscDevice, nvch
     ndev.warn('RNDIS_BAD_MSG_LEN', { queue: nvchan.index, detail: msgLen });
     return NVSP_STAT_FAIL;
   }
-  ndev.countReceived(requestKind(type, 0));
+  ndev.countReceived(rndisMsgTypeName(type));
   switch (type) {
     case RNDIS_MSG.PACKET:
       return receiveData(ndev, nvchan, data);
