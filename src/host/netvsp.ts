@@ -44,7 +44,7 @@
  */
 import { HV_NIC_GUID } from '../vmbus/guids.js';
 import type { GpadlView } from '../vmbus/gpadl.js';
-import { decodePacket, writePacket, type GpaRange, type VmbusPacket } from '../vmbus/packet.js';
+import { decodePacket, packetSurelyInvalid, writePacket, type GpaRange, type VmbusPacket } from '../vmbus/packet.js';
 import type { RingConsumer, RingPacketView, RingProducer, RingWriteResult } from '../vmbus/ring.js';
 import type { HostChannel, HostDevice, HostGpadl, VmbusHost } from '../vmbus/vmbus-server.js';
 import type { EventId } from '../vmbus/scheduler.js';
@@ -396,21 +396,6 @@ function controlFramingError(b: Uint8Array, fixed: number, hasInfo: boolean): st
   return null;
 }
 
-/**
- * True when `decodePacket` would surely refuse `b` (descriptor too short, offset8 below 2, len8 below
- * offset8 or past the bytes, flag bits other than bit 0, an unknown type, a transfer-page or
- * GPA-direct header shorter than 24 bytes). False says nothing: the decoder still decides.
- */
-function packetSurelyMalformed(b: Uint8Array): boolean {
-  if (b.length < 16) return true;
-  const type = b[0]! | (b[1]! << 8);
-  const offset8 = b[2]! | (b[3]! << 8);
-  const len8 = b[4]! | (b[5]! << 8);
-  if (offset8 < 2 || len8 < offset8 || len8 * 8 > b.length || (b[6]! & ~1) !== 0 || b[7] !== 0) return true;
-  if (type === 6 || type === 11) return false;
-  if (type === 7 || type === 9) return offset8 < 3;
-  return true;
-}
 
 /** A transmitted frame before it is stamped with time and channel. */
 type TxTaken = Omit<NetvspTxFrame, 'time' | 'channel'>;
@@ -1098,7 +1083,7 @@ export class NetvspHost {
     let pkt: VmbusPacket;
     // A hostile guest can send malformed packets at line rate: when the event log would not keep
     // the parser's message, refuse the commonest ones without building an exception.
-    if (this.events.length >= this.cfg.maxEvents && packetSurelyMalformed(bytes)) return this.fatal(ch, 'PACKET_PARSE');
+    if (this.events.length >= this.cfg.maxEvents && packetSurelyInvalid(bytes)) return this.fatal(ch, 'PACKET_PARSE');
     try {
       pkt = decodePacket(bytes);
     } catch (e) {

@@ -459,6 +459,24 @@ export function decodePacket(bytes: Uint8Array, options: DecodePacketOptions = {
 }
 
 /**
+ * @internal True when {@link decodePacket} would surely refuse `b`: its descriptor checks (too short,
+ * offset8 below 2, len8 below offset8 or past the bytes, flag bits other than bit 0, an unknown
+ * type, a transfer-page or GPA-direct header shorter than 24 bytes) without building an exception.
+ * False says nothing: the decoder still decides. Keep in step with decodePacket (a property test
+ * checks the implication).
+ */
+export function packetSurelyInvalid(b: Uint8Array): boolean {
+  if (b.length < PACKET_DESCRIPTOR_SIZE) return true;
+  const type = get16(b, 0);
+  const offset8 = get16(b, 2);
+  const len8 = get16(b, 4);
+  if (offset8 < 2 || len8 < offset8 || len8 * 8 > b.length || (get16(b, 6) & ~1) !== 0) return true;
+  if (type === VmbusPacketType.VM_PKT_DATA_INBAND || type === VmbusPacketType.VM_PKT_COMP) return false;
+  if (type === VmbusPacketType.VM_PKT_DATA_USING_XFER_PAGES || type === VmbusPacketType.VM_PKT_DATA_USING_GPA_DIRECT) return offset8 < 3;
+  return true;
+}
+
+/**
  * Frames `packet` and writes it into a ring (vmbus_sendpacket): descriptor, kind header, payload,
  * zero padding, then the ring's trailer. Returns the ring's decision.
  */

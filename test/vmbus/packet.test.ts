@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import * as fc from 'fast-check';
+import { ProtocolError } from '../../src/wire/errors.js';
 import {
   decodePacket,
   gpaRangePageCount,
+  packetSurelyInvalid,
   vmbusPacket,
   writePacket,
   type VmbusPacket,
@@ -96,6 +98,15 @@ describe('vmbus packets', () => {
 
   it('property: arbitrary and mutated bytes decode to a packet or a ProtocolError only', () => {
     fc.assert(fc.property(fc.oneof(anyBytes(200), mutatedBytes(vmbusPacket, anyPacket)), decodesOrRejects(decodePacket)), { numRuns: 500 });
+  });
+
+  it('property: what packetSurelyInvalid refuses, decodePacket refuses too (the host’s fast refusal never drops a valid packet)', () => {
+    fc.assert(
+      fc.property(fc.oneof(anyBytes(200), mutatedBytes(vmbusPacket, anyPacket), anyPacket.map((p) => vmbusPacket.encode(p))), (b) => {
+        if (packetSurelyInvalid(b)) expect(() => decodePacket(b)).toThrow(ProtocolError);
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   const reject = (b: Uint8Array, field: string | RegExp) => expect(errorOf(() => decodePacket(b)).field).toMatch(field);
