@@ -44,6 +44,7 @@
  */
 import { HV_NIC_GUID } from '../vmbus/guids.js';
 import type { GpadlView } from '../vmbus/gpadl.js';
+import type { TrackedView } from '../vmbus/memory.js';
 import { decodePacket, packetSurelyInvalid, writePacket, type GpaRange, type VmbusPacket } from '../vmbus/packet.js';
 import type { RingConsumer, RingPacketView, RingProducer, RingWriteResult } from '../vmbus/ring.js';
 import type { HostChannel, HostDevice, HostGpadl, VmbusHost } from '../vmbus/vmbus-server.js';
@@ -282,22 +283,28 @@ interface RecvBuffer {
   readonly gpadl: number;
   readonly id: number;
   readonly view: GpadlView;
-  /** The whole buffer as one array when its pages are consecutive guest memory (the fast path). */
-  readonly flat: Uint8Array | undefined;
+  /**
+   * The whole buffer as one array when its pages are consecutive guest memory (the fast path); the
+   * host records each write there, so reusing the memory re-zeroes only what it wrote.
+   */
+  readonly flat: TrackedView | undefined;
   readonly sections: NetvspRxSections;
 }
 
 interface SendBuffer {
   readonly gpadl: number;
   readonly view: GpadlView;
-  readonly flat: Uint8Array | undefined;
+  /** As {@link RecvBuffer.flat}; the host only reads the send buffer, and copies what it keeps. */
+  readonly flat: TrackedView | undefined;
 }
 
-/** Writes `data` at `offset` of a guest buffer; false when a page is gone. */
-function bufferWrite(b: { view: GpadlView; flat: Uint8Array | undefined }, offset: number, data: Uint8Array): boolean {
-  if (b.flat) {
-    if (offset + data.length > b.flat.length) return false;
-    b.flat.set(data, offset);
+/** Writes `data` at `offset` of a guest buffer, recorded as a write; false when a page is gone. */
+function bufferWrite(b: { view: GpadlView; flat: TrackedView | undefined }, offset: number, data: Uint8Array): boolean {
+  const f = b.flat;
+  if (f) {
+    if (offset + data.length > f.bytes.length) return false;
+    f.bytes.set(data, offset);
+    f.dirty.mark(f.offset + offset, f.offset + offset + data.length);
     return true;
   }
   return b.view.write(offset, data);
@@ -1212,7 +1219,7 @@ export class NetvspHost {
       if (want) this.complete(ch, transId, { type: 'SEND_RECV_BUF_COMPLETE', status: NVSP_STAT_FAIL, num_sections: 0, sections: [] });
       return;
     }
-    s.recv = { gpadl: handle, id, view, flat: view.pages(0, view.pageCount), sections: new NetvspRxSections(count, size) };
+    s.recv = { gpadl: handle, id, view, flat: view.trackedPages(0, view.pageCount), sections: new NetvspRxSections(count, size) };
     if (want) {
       this.complete(ch, transId, {
         type: 'SEND_RECV_BUF_COMPLETE',
@@ -1230,7 +1237,7 @@ export class NetvspHost {
       if (want) this.complete(ch, transId, { type: 'SEND_SEND_BUF_COMPLETE', status: NVSP_STAT_FAIL, section_size: 0 });
       return;
     }
-    s.send = { gpadl: handle, view, flat: view.pages(0, view.pageCount) };
+    s.send = { gpadl: handle, view, flat: view.trackedPages(0, view.pageCount) };
     if (want) this.complete(ch, transId, { type: 'SEND_SEND_BUF_COMPLETE', status: NVSP_STAT_SUCCESS, section_size: this.config.sendSectionSize });
   }
 
@@ -1301,7 +1308,7 @@ export class NetvspHost {
     if (index !== NETVSC_INVALID_INDEX) {
       const send = s.send;
       const at = index * this.config.sendSectionSize;
-      first = send && at + size <= send.view.length ? (send.flat ? send.flat.subarray(at, at + size) : send.view.read(at, size)) : undefined;
+      first = send && at + size <= send.view.length ? (send.flat ? send.flat.bytes.subarray(at, at + size) : send.view.read(at, size)) : undefined;
       if (!first) {
         this.fatal(ch, 'INVALID_SEND_BUFFER_INDEX', `section ${index} size ${size}`);
         return 'fatal';

@@ -9,6 +9,7 @@ import { createBus } from '../../src/vmbus/bus.js';
 import { spawn } from '../../src/vmbus/scheduler.js';
 import { registerNetvscDriver } from '../../src/guest/netvsc-drv.js';
 import { ScriptedHost } from '../../src/testing/peers-host.js';
+import { createVm } from '../../src/session/vm.js';
 
 /** A reused backing store must come back all zero whatever path wrote into it before. */
 function allZeroAfterReuse(mem: GuestMemory, buf: GuestBuffer): boolean {
@@ -155,6 +156,29 @@ describe('guest memory: the tracked writers record every byte they write', () =>
       const m = bus.memory as unknown as { regions: { dirty: DirtyBytes }[]; pool: Map<number, DirtyBytes[]> };
       for (const r of m.regions) expect(invariantHolds(r.dirty)).toBe(true);
       for (const list of m.pool.values()) for (const d of list) expect(invariantHolds(d)).toBe(true);
+    }
+  });
+
+  it('a VM with the NetVSP host: control replies and frames in the receive buffer, through set_channels cycles', () => {
+    const vm = createVm({ vcpus: 4, host: { queues: 8 } });
+    const m = vm.bus.memory as unknown as { regions: { dirty: DirtyBytes; pageCount: number }[]; pool: Map<number, DirtyBytes[]> };
+    const recvStore = () => m.regions.reduce((a, r) => (r.pageCount > a.pageCount ? r : a)).dirty;
+    // before any frame arrives the host has written only control replies: the receive buffer is not exposed whole
+    expect(recvStore().exposed.list().some(([lo, hi]) => hi - lo === recvStore().raw.length)).toBe(false);
+    const check = () => {
+      for (const r of m.regions) expect(invariantHolds(r.dirty)).toBe(true);
+      for (const list of m.pool.values()) for (const d of list) expect(invariantHolds(d)).toBe(true);
+    };
+    check();
+    expect(vm.setChannels('eth0', 2)).toBe(0); // no frame yet: only the host's recorded control replies
+    check();
+    vm.host.injectFlow({ src: '10.0.0.1', dst: '10.0.0.2', sport: 999, dport: 80, proto: 'tcp' });
+    check(); // the frame is in the receive buffer and the guest has not looked at it yet
+    for (const n of [4, 1, 3]) {
+      for (let i = 0; i < 6; i++) vm.host.injectFlow({ src: '10.0.0.1', dst: '10.0.0.2', sport: 1000 + i, dport: 80, proto: 'tcp' });
+      vm.runIdle();
+      expect(vm.setChannels('eth0', n)).toBe(0);
+      check();
     }
   });
 });
