@@ -421,7 +421,7 @@ function* setHwcaps(ndev: NetvscNetdev, dev: RndisDevice, nvdev: NetvscDevice): 
 
 /** `rndis_set_rss_param_msg`: one RSS SET with `rx_table` and `key`; remembers the key when it enabled RSS. */
 function* setRssParamMsg(ndev: NetvscNetdev, dev: RndisDevice, nvdev: NetvscDevice, key: Uint8Array, flag: number, table: ArrayLike<number>): BlockingFlow<NetvscResult> {
-  const params = rssParameters({ indirection_table: Array.from(table), hash_key: Uint8Array.from(key), flag });
+  const params = rssParameters({ indirection_table: table, hash_key: key.slice(), flag });
   const s = yield* setRequest(ndev, dev, nvdev, (id) => rndisRssSetRequest(id, params), OID.GEN_RECEIVE_SCALE_PARAMETERS);
   if (s.ret !== 0) return s.ret;
   if (s.status === RNDIS_STATUS.SUCCESS) {

@@ -50,7 +50,9 @@ export class NetvspRxSections {
   /** Owner of each busy section: channel index + 1; 0 = free. */
   private readonly owner: Uint8Array;
   private readonly controlFree: number[] = [];
-  private queueFree: number[][] = [];
+  /** Free data sections of each queue, a stack per queue (top at `queueTop[q]`); a queue's stack holds only sections of its range. */
+  private queueFree: Int32Array[] = [];
+  private queueTop: number[] = [];
   private ranges: { start: number; end: number }[] = [];
   private busyCount = 0;
 
@@ -70,6 +72,7 @@ export class NetvspRxSections {
     c.controlFree.length = 0;
     c.controlFree.push(...this.controlFree);
     c.queueFree = this.queueFree.map((q) => q.slice());
+    c.queueTop = this.queueTop.slice();
     c.ranges = this.ranges.map((r) => ({ ...r }));
     c.busyCount = this.busyCount;
     return c;
@@ -92,7 +95,7 @@ export class NetvspRxSections {
 
   /** Free sections of queue `q` (control sections for `'control'`). */
   free(q: number | 'control'): number {
-    return q === 'control' ? this.controlFree.length : (this.queueFree[q]?.length ?? 0);
+    return q === 'control' ? this.controlFree.length : (this.queueTop[q] ?? 0);
   }
 
   /**
@@ -105,13 +108,17 @@ export class NetvspRxSections {
     if (typeof per !== 'number') throw new RangeError(`NetvspRxSections.partition: ${per}`);
     this.ranges = [];
     this.queueFree = [];
+    this.queueTop = [];
+    const owner = this.owner;
     let start = NETVSP_RX_RESERVED_CONTROL_SECTIONS;
     for (let q = 0; q < queues; q++) {
       const end = q === queues - 1 ? this.count : start + per;
       this.ranges.push({ start, end });
-      const free: number[] = [];
-      for (let i = end - 1; i >= start; i--) if (this.owner[i] === 0) free.push(i);
+      const free = new Int32Array(end - start);
+      let n = 0;
+      for (let i = end - 1; i >= start; i--) if (owner[i] === 0) free[n++] = i;
       this.queueFree.push(free);
+      this.queueTop.push(n);
       start = end;
     }
   }
@@ -127,8 +134,10 @@ export class NetvspRxSections {
 
   /** Takes a data section of queue `q` for channel `channel`; -1 when none is free. */
   takeData(q: number, channel: number): number {
-    const id = this.queueFree[q]?.pop();
-    if (id === undefined) return -1;
+    const top = this.queueTop[q];
+    if (!top) return -1;
+    this.queueTop[q] = top - 1;
+    const id = this.queueFree[q]![top - 1]!;
     this.owner[id] = channel + 1;
     this.busyCount++;
     return id;
@@ -154,7 +163,7 @@ export class NetvspRxSections {
     for (let q = 0; q < this.ranges.length; q++) {
       const r = this.ranges[q]!;
       if (id >= r.start && id < r.end) {
-        this.queueFree[q]!.push(id);
+        this.queueFree[q]![this.queueTop[q]!++] = id;
         break;
       }
     }

@@ -429,8 +429,8 @@ export const ndisRssParameters: Codec<NdisRssParameters> = {
 
 /** What {@link rssParameters} needs; everything but the table has Linux's default. */
 export interface RssParametersOptions {
-  /** Channel index per entry (Linux: `rx_table`, default 128 entries of i mod num_chn). */
-  indirection_table: readonly number[];
+  /** Channel index per entry (Linux: `rx_table`, default 128 entries of i mod num_chn); copied. */
+  indirection_table: ArrayLike<number>;
   /** 40-byte key (default: Linux's `netvsc_hash_key`). */
   hash_key?: Uint8Array;
   /** `flag` (default 0; Linux sends 0x10 DISABLE_RSS first, then 0). */
@@ -447,7 +447,9 @@ export interface RssParametersOptions {
  * processor masks.
  */
 export function rssParameters(options: RssParametersOptions): NdisRssParameters {
-  const table = [...options.indirection_table];
+  const from = options.indirection_table;
+  const table = new Array<number>(from.length);
+  for (let i = 0; i < from.length; i++) table[i] = from[i]!;
   return {
     hdr: { type: NDIS_OBJECT_TYPE.RSS_PARAMETERS, rev: NDIS_RECEIVE_SCALE_PARAMETERS_REVISION_2, size: RSP.size },
     flag: options.flag ?? 0,

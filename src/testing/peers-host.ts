@@ -253,6 +253,19 @@ export class ScriptedHost {
     this.wire.push(e);
   }
 
+  /**
+   * Forgets what was logged so far ({@link wire}, {@link txFrames}, {@link rss}, {@link filters},
+   * {@link recvCompletions}) without touching the host's state: for long runs (benchmarks, fuzzing)
+   * that would otherwise keep every message ever exchanged.
+   */
+  clearLogs(): void {
+    this.wire.length = 0;
+    this.txFrames.clear();
+    this.rss.length = 0;
+    this.filters.length = 0;
+    this.recvCompletions.length = 0;
+  }
+
   /** Names of the guest's messages in order (NVSP types, `RNDIS_MSG_* OID`, VMBus operations). */
   guestNames(filter: (e: WireEvent) => boolean = () => true): string[] {
     return this.wire.filter((e) => e.dir === 'g2h' && filter(e)).map((e) => e.name);

@@ -8,6 +8,7 @@ import { createBus } from '../../src/vmbus/bus.js';
 import { registerNetvscDriver } from '../../src/guest/netvsc-drv.js';
 import { rndisQueryRequest } from '../../src/protocol/rndis.js';
 import { OID } from '../../src/protocol/oids.js';
+import { spawn } from '../../src/vmbus/scheduler.js';
 
 describe('scripted guest (tests a host)', () => {
   it('brings the host up with 4 channels step by step: NVSP 6.1, buffers, RNDIS, 3 subchannels, RSS', () => {
@@ -43,6 +44,24 @@ describe('scripted host (tests a guest)', () => {
     expect(names.some((n) => n.includes('SUBCHANNEL'))).toBe(true);
     expect(host.rss.length).toBeGreaterThan(0);
     expect(driver.devices[0]!.openChannels).toBe(4);
+  });
+
+  it('clearLogs forgets the log, not the state: the next exchange is logged from scratch', () => {
+    const bus = createBus({ seed: 1 });
+    const host = new ScriptedHost(bus, { queues: 4 });
+    const driver = registerNetvscDriver(bus.guest, { vcpus: 4 });
+    bus.guest.connect();
+    bus.run();
+    const bootRss = host.rss.length;
+    host.clearLogs();
+    expect([host.wire.length, host.rss.length, host.filters.length, host.recvCompletions.length, host.txFrames.size]).toEqual([0, 0, 0, 0, 0]);
+    const dev = driver.devices[0]!;
+    const done = spawn(dev.setChannels({ ...dev.getChannels(), combined_count: 2 }));
+    bus.run();
+    expect(done.value).toBe(0);
+    expect(host.guestNames((e) => e.what !== 'vmbus')[0]).toBe('NVSP_MSG1_TYPE_SEND_RNDIS_PKT'); // the detach's packet filter 0
+    expect(host.rss.length).toBe(bootRss);
+    expect(host.rss.at(-1)!.indirection_table.slice(0, 4)).toEqual([0, 1, 0, 1]);
   });
 
   it('misbehaves on request: a refused subchannel request leaves the guest on one channel', () => {
