@@ -15,6 +15,8 @@ export interface BenchCase {
   bytes?: number;
   /** Short label of the baseline for the report. */
   baselineName?: string;
+  /** Warm-up of the subject in ms (default: five samples' worth); code with many paths needs longer before the JIT settles. */
+  warmUpMs?: number;
 }
 
 export interface BenchSuite {
@@ -51,7 +53,7 @@ function timeLoop(fn: () => unknown, iterations: number): number {
 
 function warmUp(fn: () => unknown, budgetMs: number): void {
   const t0 = performance.now();
-  for (let i = 0; i < 1000 && performance.now() - t0 < budgetMs; i++) sink = fn();
+  for (let i = 0; i < Math.max(1000, budgetMs) && performance.now() - t0 < budgetMs; i++) sink = fn();
 }
 
 /** Iterations that take about `targetMs`. */
@@ -83,7 +85,7 @@ export function runCase(suite: string, c: BenchCase, opts: RunOptions = {}): Cas
   // warm up both sides so the JIT has settled before anything counts: up to 1000 calls or about
   // five samples' worth of time, whichever comes first (some cases allocate megabytes per call)
   warmUp(c.baseline, sampleMs * 5);
-  warmUp(c.subject, sampleMs * 5);
+  warmUp(c.subject, c.warmUpMs ?? sampleMs * 5);
   const nb = calibrate(c.baseline, sampleMs);
   const ns = calibrate(c.subject, sampleMs);
   const b: number[] = [];
