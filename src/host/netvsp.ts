@@ -46,7 +46,7 @@ import { HV_NIC_GUID } from '../vmbus/guids.js';
 import type { GpadlView } from '../vmbus/gpadl.js';
 import type { TrackedView } from '../vmbus/memory.js';
 import { decodePacket, packetSurelyInvalid, writePacket, type GpaRange, type VmbusPacket } from '../vmbus/packet.js';
-import type { RingConsumer, RingPacketView, RingProducer, RingWriteResult } from '../vmbus/ring.js';
+import { packetBytesForReading, type RingConsumer, type RingPacketView, type RingProducer, type RingWriteResult } from '../vmbus/ring.js';
 import type { HostChannel, HostDevice, HostGpadl, VmbusHost } from '../vmbus/vmbus-server.js';
 import type { EventId } from '../vmbus/scheduler.js';
 import { ProtocolError } from '../wire/errors.js';
@@ -940,7 +940,8 @@ export class NetvspHost {
         rings.outbound.setPendingSendSize(RING_RESERVE);
         break;
       }
-      this.dispatch(ch, view.bytes);
+      // dispatch decodes what it keeps (numbers, copies): the ring's bytes are read, never kept
+      this.dispatch(ch, packetBytesForReading(view));
       if (ch.fatal || this.channels[index] !== ch) break;
       view = this.read(ch, inbound, true);
     }

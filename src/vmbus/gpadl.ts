@@ -29,6 +29,7 @@ import {
   type VmbusChannelGpadlHeaderFixed,
 } from './messages.js';
 import { HV_HYP_PAGE_SIZE, gpa_range, type GpaRange } from './packet.js';
+import { freshWords } from '../wire/slab.js';
 
 /** `enum hv_gpadl_type` (include/linux/hyperv.h). */
 export const HvGpadlType = {
@@ -168,8 +169,8 @@ export function encodeLinuxGpadlRun(childRelid: number, gpadl: number, size: num
   if (!LITTLE_ENDIAN || firstPfn + pageCount > 0xffffffff) {
     return encodeLinuxGpadlRunBytes(childRelid, gpadl, size, firstPfn, pageCount, inHeader);
   }
-  const w = new Uint32Array(total >>> 2);
-  const all = new Uint8Array(w.buffer);
+  const w = freshWords(total >>> 2);
+  const all = new Uint8Array(w.buffer, w.byteOffset, w.byteLength);
   const out: Uint8Array[] = new Array(1 + bodyCount);
   w[0] = CHANNELMSG.CHANNELMSG_GPADL_HEADER;
   w[2] = childRelid;
@@ -416,8 +417,8 @@ export class GpadlAssembly {
     this.rangecount = fixed.rangecount;
     this.rangeBuflen = fixed.range_buflen;
     this.capacity = Math.floor(fixed.range_buflen / 8);
-    this.words = new Uint32Array(2 * this.capacity);
-    this.bytes = new Uint8Array(this.words.buffer);
+    this.words = freshWords(2 * this.capacity);
+    this.bytes = new Uint8Array(this.words.buffer, this.words.byteOffset, this.words.byteLength);
   }
 
   /** True once all range data has arrived (valid or not). */

@@ -64,6 +64,7 @@ import {
   VMBUS_MESSAGE_SINT,
   type VmbusConnectStateName,
 } from './versions.js';
+import { freshBytes } from '../wire/slab.js';
 
 /** errno names the guest's VMBus operations return, as the kernel returns them (negated there). */
 export type VmbusErrno = 'EINVAL' | 'ENODEV' | 'EAGAIN' | 'EDQUOT' | 'ENOMEM' | 'EDOM' | 'ECONNREFUSED' | 'ENOBUFS' | 'EIO';
@@ -1197,7 +1198,7 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 function openChannelBytes(relid: number, gpadl: number, targetVp: number, pageOffset: number, userdata: Uint8Array | undefined): Uint8Array | null {
   const words = [CHANNELMSG.CHANNELMSG_OPENCHANNEL, 0, relid, relid, gpadl, targetVp, pageOffset];
   for (const v of words) if (typeof v !== 'number' || v >>> 0 !== v) return null;
-  const out = new Uint8Array(vmbus_channel_open_channel.size);
+  const out = freshBytes(vmbus_channel_open_channel.size);
   for (let i = 0; i < words.length; i++) {
     const v = words[i]!;
     const p = 4 * i;

@@ -25,6 +25,7 @@
 import { ProtocolError } from '../wire/errors.js';
 import { reserved, struct, u32 } from '../wire/struct.js';
 import type { DirtyBytes } from './memory.js';
+import { copyBytes } from '../wire/slab.js';
 
 /** Size of the control page (`sizeof(struct hv_ring_buffer)` = PAGE_SIZE on x86). */
 export const RING_CONTROL_SIZE = 4096;
@@ -410,6 +411,21 @@ class LazyPacketView implements RingPacketView {
   get bytes(): Uint8Array {
     return (this.cached ??= this.ring.view(this.offset, this.len8 * 8));
   }
+
+  /** {@link bytes} for a reader that neither writes through them nor keeps them. */
+  peek(): Uint8Array {
+    return this.cached ?? this.ring.view(this.offset, this.len8 * 8, true);
+  }
+}
+
+/**
+ * @internal A packet's bytes for a reader that only reads them, and drops them before the ring
+ * moves on (the NetVSP host's dispatch: every field it keeps is decoded into numbers or copied).
+ * The ring is then not recorded as handed out, so reusing its guest memory re-zeroes only what
+ * was written into it.
+ */
+export function packetBytesForReading(v: RingPacketView): Uint8Array {
+  return v instanceof LazyPacketView ? v.peek() : v.bytes;
 }
 
 /** Packet types a strict reader accepts (the four openvmm accepts; Linux uses no others). */
@@ -479,11 +495,15 @@ export class RingConsumer extends RingMemory {
     return this.bytesToRead();
   }
 
-  /** @internal The packet bytes at `at`: a view when contiguous, else a copy in the scratch buffer. */
-  view(at: number, len: number): Uint8Array {
+  /**
+   * @internal The packet bytes at `at`: a view when contiguous, else a copy in the scratch buffer.
+   * `peek`: the caller only reads the bytes and keeps no reference past the next read, so the view
+   * is not recorded as handed out (see {@link packetBytesForReading}).
+   */
+  view(at: number, len: number, peek = false): Uint8Array {
     if (at + len <= this.dataSize && this.mode === 'strict') {
       // a view into the ring goes to the caller: record the store as handed out (.buffer reaches all of it)
-      this.track?.exposeAll();
+      if (!peek) this.track?.exposeAll();
       return this.area.subarray(at, at + len);
     }
     if (this.scratch.length < len) this.scratch = new Uint8Array(Math.max(len, this.scratch.length * 2, 64));
@@ -606,7 +626,8 @@ export class RingConsumer extends RingMemory {
     const cur = this.first();
     if (!cur) return null;
     // copied straight from the ring (no view handed out) unless the packet wraps or was copied already
-    const packet = (cur instanceof LazyPacketView && cur.offset + cur.len8 * 8 <= this.dataSize ? this.area.subarray(cur.offset, cur.offset + cur.len8 * 8) : cur.bytes).slice();
+    const whole = (cur instanceof LazyPacketView && cur.offset + cur.len8 * 8 <= this.dataSize ? this.area.subarray(cur.offset, cur.offset + cur.len8 * 8) : cur.bytes);
+    const packet = copyBytes(whole);
     this.advance();
     const { signal } = this.close();
     return { packet, signal };

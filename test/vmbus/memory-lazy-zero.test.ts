@@ -172,6 +172,8 @@ describe('guest memory: the tracked writers record every byte they write', () =>
     check();
     expect(vm.setChannels('eth0', 2)).toBe(0); // no frame yet: only the host's recorded control replies
     check();
+    // the host reads rings and buffers without handing views out: no store is marked for a full re-zero
+    for (const r of m.regions) expect(r.dirty.exposed.list().some(([lo, hi]) => lo === 0 && hi === r.dirty.raw.length)).toBe(false);
     vm.host.injectFlow({ src: '10.0.0.1', dst: '10.0.0.2', sport: 999, dport: 80, proto: 'tcp' });
     check(); // the frame is in the receive buffer and the guest has not looked at it yet
     for (const n of [4, 1, 3]) {
