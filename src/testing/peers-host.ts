@@ -409,27 +409,23 @@ export class ScriptedHost {
   }
 
   private readRanges(ranges: GpaRange[]): Uint8Array {
-    const parts = ranges.map((r) => {
-      const out = new Uint8Array(r.byte_count);
+    let total = 0;
+    for (const r of ranges) total += r.byte_count;
+    const all = new Uint8Array(total);
+    let at = 0;
+    for (const r of ranges) {
       let done = 0;
       let off = r.byte_offset;
       let pi = 0;
       while (done < r.byte_count) {
         const n = Math.min(4096 - off, r.byte_count - done);
         // a page that is not memory fails as page(pfn)!.subarray would
-        if (!this.bus.memory.copyFromPage(r.pfns[pi]!, off, out, done, n)) this.bus.memory.page(r.pfns[pi]!)!.subarray(off, off + n);
+        if (!this.bus.memory.copyFromPage(r.pfns[pi]!, off, all, at + done, n)) this.bus.memory.page(r.pfns[pi]!)!.subarray(off, off + n);
         done += n;
         off = 0;
         pi++;
       }
-      return out;
-    });
-    const total = parts.reduce((n, p) => n + p.length, 0);
-    const all = new Uint8Array(total);
-    let at = 0;
-    for (const p of parts) {
-      all.set(p, at);
-      at += p.length;
+      at += r.byte_count;
     }
     return all;
   }

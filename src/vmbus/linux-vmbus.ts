@@ -679,10 +679,10 @@ export class VmbusGuest {
     } else if (verdict.action === 'handle') {
       const m = verdict.message;
       if (verdict.blocking) {
-        const bytes = copy.slice(16, 16 + verdict.payloadSize);
         if (m.type === 'CHANNELMSG_OFFERCHANNEL') {
+          const bytes = copy.slice(16, 16 + Math.min(verdict.payloadSize, vmbus_channel_offer_channel.size));
           this.offerInProgress++;
-          this.connWq.queue(() => this.onMessageWork(() => this.onOffer(m.msg, bytes.slice(0, vmbus_channel_offer_channel.size))));
+          this.connWq.queue(() => this.onMessageWork(() => this.onOffer(m.msg, bytes)));
         } else if (m.type === 'CHANNELMSG_RESCIND_CHANNELOFFER') {
           this.rescindWq.queue(() => this.onMessageWork(() => this.onRescind(m.msg.child_relid)));
         }

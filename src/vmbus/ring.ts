@@ -25,7 +25,6 @@
 import { ProtocolError } from '../wire/errors.js';
 import { reserved, struct, u32 } from '../wire/struct.js';
 import type { DirtyBytes } from './memory.js';
-import { copyBytes } from '../wire/slab.js';
 
 /** Size of the control page (`sizeof(struct hv_ring_buffer)` = PAGE_SIZE on x86). */
 export const RING_CONTROL_SIZE = 4096;
@@ -627,7 +626,7 @@ export class RingConsumer extends RingMemory {
     if (!cur) return null;
     // copied straight from the ring (no view handed out) unless the packet wraps or was copied already
     const whole = (cur instanceof LazyPacketView && cur.offset + cur.len8 * 8 <= this.dataSize ? this.area.subarray(cur.offset, cur.offset + cur.len8 * 8) : cur.bytes);
-    const packet = copyBytes(whole);
+    const packet = whole.slice();
     this.advance();
     const { signal } = this.close();
     return { packet, signal };

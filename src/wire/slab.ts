@@ -9,9 +9,12 @@
  * reused, so every view starts zeroed and no two views overlap. A slab lives as long as any view of
  * it does.
  *
- * What this changes for a reader: the array's `.buffer` is the slab. Code reads these arrays through
- * their own `byteOffset`/`byteLength` (`new DataView(a.buffer, a.byteOffset, a.byteLength)`), as it
- * must with every other view this library hands out (payloads are views of their packets).
+ * What this changes for a reader: the array's `.buffer` is the slab, so it must be read through its
+ * own `byteOffset`/`byteLength`. That is why only buffers that stay inside the simulator come from
+ * here (GPADL and OPENCHANNEL messages on their way through the hypervisor, the host's GPADL
+ * assembly). What the library returns to callers — encoder output, ring reads, decoded fields —
+ * stays a standalone array: callers wrap `.buffer` in a `DataView` all the time (this project's
+ * own tests do so in 72 places).
  *
  * @module
  */
@@ -49,9 +52,3 @@ export function freshWords(n: number): Uint32Array {
   return new Uint32Array(slab, at, n);
 }
 
-/** A copy of `src` (`src.slice()`), in a slab when short enough. */
-export function copyBytes(src: Uint8Array): Uint8Array {
-  const out = freshBytes(src.length);
-  out.set(src);
-  return out;
-}
