@@ -52,7 +52,7 @@ import {
 import { ITAB_NUM, ITAB_NUM_MAX } from '../rss/indirection.js';
 import { netvscHashKey } from '../rss/keys.js';
 import type { GuestChannel } from '../vmbus/linux-vmbus.js';
-import { writeBuffer, type GuestBuffer } from '../vmbus/memory.js';
+import { dirtyOf, writeBuffer, type GuestBuffer } from '../vmbus/memory.js';
 import { spawn, wait, type BlockingFlow } from '../vmbus/scheduler.js';
 import { rd32, wr32 } from './bytes.js';
 import {
@@ -164,11 +164,18 @@ function putRequest(dev: RndisDevice, nvdev: NetvscDevice, req: RndisRequest): v
   nvdev.guest.memory.free(req.pages);
 }
 
-/** Writes the encoded request message into its place in the request struct. */
-function writeRequest(req: RndisRequest, msg: RndisMessage): Uint8Array {
-  const bytes = encodeRndis(msg);
-  writeBuffer(req.pages, RNDIS_REQUEST_MSG_OFFSET, bytes);
-  return bytes;
+/** Encodes the request message straight into its place in the request struct; returns its length. */
+function writeRequest(req: RndisRequest, msg: RndisMessage): { length: number } {
+  const d = dirtyOf(req.pages);
+  if (!d) {
+    const bytes = encodeRndis(msg);
+    writeBuffer(req.pages, RNDIS_REQUEST_MSG_OFFSET, bytes);
+    return bytes;
+  }
+  encodeRndis(msg, d.raw, RNDIS_REQUEST_MSG_OFFSET);
+  const length = rd32(d.raw, RNDIS_REQUEST_MSG_OFFSET + 4); // msg_len: what encodeRndis wrote
+  d.mark(RNDIS_REQUEST_MSG_OFFSET, RNDIS_REQUEST_MSG_OFFSET + length);
+  return { length };
 }
 
 /** `rndis_filter_send_request`: one GPA range over the message (`pb` of a single page buffer). */

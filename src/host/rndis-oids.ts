@@ -606,14 +606,27 @@ function setRssParameters(info: Uint8Array, s: NetvspRndisState, config: Resolve
     if (e >= config.maxQueues) return fail(RNDIS_STATUS.INVALID_DATA, 'INDIRECTION_TABLE');
     entries[i] = e;
   }
-  s.rss = {
-    hashInfo,
-    key,
-    toeplitz: new ToeplitzKey(key),
-    table: expandIndirectionTable(entries, config.indirectionTableSize),
-    guestEntries: n,
-  };
+  s.rss = new RssState(hashInfo, key, expandIndirectionTable(entries, config.indirectionTableSize), n);
   return applied('rss');
+}
+
+/**
+ * {@link NetvspRssState} whose Toeplitz lookup tables (36 KiB, the costliest part of an RSS SET) are
+ * built when the first frame is hashed: a reconfiguration sets RSS twice and may never see a frame.
+ */
+class RssState implements NetvspRssState {
+  private prepared: ToeplitzKey | null = null;
+
+  constructor(
+    readonly hashInfo: number,
+    readonly key: Uint8Array,
+    readonly table: Uint32Array,
+    readonly guestEntries: number,
+  ) {}
+
+  get toeplitz(): ToeplitzKey {
+    return (this.prepared ??= new ToeplitzKey(this.key));
+  }
 }
 
 /** Applies a SET (openvmm `handle_oid_set`, plus the configured failures and the refused vSwitch OID). */

@@ -17,7 +17,7 @@
  * @module
  */
 import { ProtocolError } from '../wire/errors.js';
-import type { GuestMemory } from './memory.js';
+import type { GuestMemory, TrackedView } from './memory.js';
 import {
   CHANNELMSG,
   MAX_SIZE_CHANNEL_MESSAGE,
@@ -508,14 +508,34 @@ export class GpadlView {
 
   /** Reads bytes at a GPADL offset; `undefined` when out of range or a page is not memory. */
   read(offset: number, length: number): Uint8Array | undefined {
+    const span = this.span(offset, length);
+    if (span) return span.bytes.slice(span.at, span.at + length);
     const out = new Uint8Array(length);
     return this.walk(offset, length, (pfn, at, pos, n) => this.memory.copyFromPage(pfn, at, out, pos, n)) ? out : undefined;
   }
 
   /** Writes bytes at a GPADL offset; false when out of range or a page is not memory (nothing is written then). */
   write(offset: number, data: Uint8Array): boolean {
+    const span = this.span(offset, data.length);
+    if (span) {
+      span.bytes.set(data, span.at);
+      span.dirty.mark(span.offset + span.at, span.offset + span.at + data.length);
+      return true;
+    }
     if (!this.walk(offset, data.length, () => undefined)) return false;
     return this.walk(offset, data.length, (pfn, at, pos, n) => this.memory.copyToPage(pfn, at, data.subarray(pos, pos + n)));
+  }
+
+  /**
+   * The pages under [offset, offset + length) as one tracked view when the GPADL is one page-aligned
+   * range and those pages are consecutive in one allocation (every GPADL Linux makes): `at` is the
+   * offset's place in the view. Undefined otherwise, and for an empty or out-of-range span.
+   */
+  private span(offset: number, length: number): (TrackedView & { at: number }) | undefined {
+    if (!(length > 0) || !Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || offset + length > this.length) return undefined;
+    const first = Math.floor(offset / HV_HYP_PAGE_SIZE);
+    const v = this.trackedPages(first, Math.floor((offset + length - 1) / HV_HYP_PAGE_SIZE) - first + 1);
+    return v && { bytes: v.bytes, dirty: v.dirty, offset: v.offset, at: offset - first * HV_HYP_PAGE_SIZE };
   }
 
   /**
