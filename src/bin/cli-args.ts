@@ -4,10 +4,11 @@
  *
  * `netvsc-sim [options] <command> [command args]`, options before the command:
  * `--vcpus N` (4), `--host-queues N` (64), `--nvsp V` (1, 2, 4, 5, 6, 6.1 or hex), `--profile
- * linux-6.1|linux-4.2`, `--ethtool netlink|ioctl|legacy`, `--ifname NAME` (eth0), `--seed N`.
+ * linux-6.1|linux-4.2`, `--ethtool netlink|ioctl|legacy|netlink-6.15|ioctl-6.15`, `--ifname NAME` (eth0), `--seed N`.
  */
 
 import { parseTrafficArgs } from '../session/traffic.js';
+import { ETHTOOL_STYLES, type EthtoolStyle } from '../ethtool/ethtool.js';
 
 /** NVSP versions `--nvsp` accepts by their short names (drivers/net/hyperv/hyperv_net.h). */
 export const NVSP_SHORT_NAMES: Readonly<Record<string, number>> = {
@@ -21,7 +22,7 @@ export const NVSP_SHORT_NAMES: Readonly<Record<string, number>> = {
 const NVSP_VALUES = new Set(Object.values(NVSP_SHORT_NAMES));
 
 export type CliProfile = 'linux-6.1' | 'linux-4.2';
-export type CliEthtool = 'netlink' | 'ioctl' | 'legacy';
+export type CliEthtool = EthtoolStyle;
 
 export interface CliOptions {
   vcpus: number;
@@ -60,7 +61,8 @@ options (before the command):
   --host-queues N       the host's maximum number of queues (default 64)
   --nvsp V              newest NVSP version the host accepts: 1, 2, 4, 5, 6, 6.1 or hex (default 6.1)
   --profile P           guest kernel: linux-6.1 (default) or linux-4.2 (the 2015 patches)
-  --ethtool S           ethtool style: netlink (default), ioctl or legacy (the 2015 ethtool)
+  --ethtool S           ethtool style: netlink (default), ioctl, legacy (the 2015 ethtool),
+                        netlink-6.15 or ioctl-6.15 (ethtool 6.15: -l --json on netlink)
   --ifname NAME         name of the netvsc interface (default eth0)
   --seed N              seed of the deterministic scheduler (default 1)
   --trace               print the decoded VMBus/NVSP/RNDIS exchange of the command to stderr
@@ -160,8 +162,10 @@ export function parseCli(argv: readonly string[]): ParsedCli {
       }
       case '--ethtool': {
         const v = value();
-        if (v !== 'netlink' && v !== 'ioctl' && v !== 'legacy') return { kind: 'error', message: `option --ethtool: '${v ?? ''}' is not netlink, ioctl or legacy` };
-        o.ethtool = v;
+        if (!(ETHTOOL_STYLES as readonly string[]).includes(v ?? '')) {
+          return { kind: 'error', message: `option --ethtool: '${v ?? ''}' is not netlink, ioctl, legacy, netlink-6.15 or ioctl-6.15` };
+        }
+        o.ethtool = v as EthtoolStyle;
         o.ethtoolGiven = true;
         break;
       }

@@ -88,7 +88,7 @@ describe('netvsc-sim CLI', () => {
       [['--nvsp', '3', 'demo'], /'3' is not an NVSP version/],
       [['--nvsp', '0x50001', 'demo'], /0x50001 is not an NVSP version/],
       [['--profile', 'linux-5.0', 'demo'], /linux-5.0/],
-      [['--ethtool', 'nl', 'demo'], /'nl' is not netlink, ioctl or legacy/],
+      [['--ethtool', 'nl', 'demo'], /'nl' is not netlink, ioctl, legacy, netlink-6.15 or ioctl-6.15/],
       [['--ifname', 'a/b', 'demo'], /not a valid interface name/],
       [['fly'], /unknown command 'fly'/],
       [['demo', 'extra'], /takes no arguments/],
@@ -98,6 +98,17 @@ describe('netvsc-sim CLI', () => {
       expect(r.kind).toBe('error');
       expect(r.kind === 'error' && r.message).toMatch(msg);
     }
+  });
+
+  it('--ethtool netlink-6.15 gives ethtool 6.15, whose -l takes --json; 6.1 and ioctl refuse it as those ethtools do', () => {
+    const json = run(['--ethtool', 'netlink-6.15', 'ethtool', '--json', '-l', 'eth0']);
+    expect(json.status).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual([{ ifname: 'eth0', 'combined-max': 4, combined: 4 }]);
+    const old = run(['ethtool', '--json', '-l', 'eth0']);
+    expect([old.status, old.stdout, old.stderr]).toEqual([1, '', 'ethtool: bad command line argument(s)\nFor more information run ethtool -h\n']);
+    const io = run(['--ethtool', 'ioctl-6.15', 'ethtool', '--json', '-l', 'eth0']);
+    expect(io.status).toBe(1);
+    expect(io.stderr).toMatch(/'--json' can be used only with netlink/);
   });
 
   it('parses options only before the command', () => {
