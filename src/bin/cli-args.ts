@@ -70,7 +70,7 @@ options (before the command):
   --trace-json [FILE]   the decoded exchange as JSON lines, to FILE (default: stderr)
   --trace-boot          traces and captures include the VM's boot (marked as such)
   --pcap FILE           write the exchange as a pcapng capture (Wireshark: docs/wireshark/netvsc.lua)
-  -h, --help            show this message
+  -h, --help            show this message (exit status 2, as for a bad option)
 
 commands:
   ethtool ARGS...       run one ethtool command; prints its stdout and stderr, exits with its status

@@ -166,8 +166,9 @@ function demo(o: CliOptions): number {
 function main(argv: string[]): number {
   const parsed = parseCli(argv);
   if (parsed.kind === 'help') {
+    // the usage on stdout, and status 2 as for a bad option: the CLI contract of issue 7 says so
     process.stdout.write(USAGE);
-    return 0;
+    return 2;
   }
   if (parsed.kind === 'error') {
     process.stderr.write(`netvsc-sim: ${parsed.message}\n\n${USAGE}`);

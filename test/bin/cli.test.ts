@@ -14,9 +14,9 @@ const run = (args: string[], input?: string) => {
 };
 
 describe('netvsc-sim CLI', () => {
-  it('--help prints the usage and exits 0; no command or a bad option prints it and exits 2', () => {
+  it('--help prints the usage on stdout and exits 2 (the contract); no command or a bad option prints it on stderr and exits 2', () => {
     const help = run(['--help']);
-    expect(help.status).toBe(0);
+    expect(help.status).toBe(2);
     expect(help.stdout).toMatch(/^usage: netvsc-sim \[options\] <command>/);
     for (const bad of [[], ['--frobnicate', 'demo']]) {
       const r = run(bad);
