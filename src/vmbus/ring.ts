@@ -625,8 +625,7 @@ export class RingConsumer extends RingMemory {
     const cur = this.first();
     if (!cur) return null;
     // copied straight from the ring (no view handed out) unless the packet wraps or was copied already
-    const whole = (cur instanceof LazyPacketView && cur.offset + cur.len8 * 8 <= this.dataSize ? this.area.subarray(cur.offset, cur.offset + cur.len8 * 8) : cur.bytes);
-    const packet = whole.slice();
+    const packet = (cur instanceof LazyPacketView && cur.offset + cur.len8 * 8 <= this.dataSize ? this.area.subarray(cur.offset, cur.offset + cur.len8 * 8) : cur.bytes).slice();
     this.advance();
     const { signal } = this.close();
     return { packet, signal };

@@ -4,8 +4,8 @@
  * V8 gives every typed array longer than 64 bytes a backing store of its own, outside the JS heap,
  * and making one costs about as much as encoding a whole message (on this project's machines
  * `new Uint8Array(200)` took 1.8 µs against 57 ns for a view into an existing buffer). The messages
- * a reconfiguration makes by the dozen — GPADL runs, channel messages, packets copied off a ring —
- * come from here instead: views into {@link SLAB_BYTES}-byte slabs handed out front to back and never
+ * a reconfiguration makes by the dozen (GPADL runs and their reassembly, OPENCHANNEL) come from
+ * here instead: views into {@link SLAB_BYTES}-byte slabs handed out front to back and never
  * reused, so every view starts zeroed and no two views overlap. A slab lives as long as any view of
  * it does.
  *
