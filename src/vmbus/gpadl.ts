@@ -284,6 +284,8 @@ interface WordPfns {
   readonly count: number;
   /** The `pfns` array once read (or assigned): from then on it is the truth. */
   array: bigint[] | null;
+  /** The first page when the pages are consecutive (page k = first + k), −1 when not; undefined until {@link wordRun} looked. */
+  run: number | undefined;
 }
 
 /** Where a lazily built range keeps its {@link WordPfns} (a non-enumerable own property). */
@@ -333,6 +335,18 @@ function wordPfn(w: WordPfns, k: number): number {
   return hi < 0x200000 ? hi * 4294967296 + w.words[at]! : -1;
 }
 
+/**
+ * The first page of `w` when its pages are consecutive safe integers (as every buffer Linux maps:
+ * one allocation), else −1; worked out once, so checking or mapping a 4096-page buffer is one
+ * lookup rather than one per page.
+ */
+function wordRun(w: WordPfns): number {
+  if (w.run !== undefined) return w.run;
+  let run = w.count > 0 ? wordPfn(w, 0) : -1;
+  for (let k = 1; run >= 0 && k < w.count; k++) if (wordPfn(w, k) !== run + k) run = -1;
+  return (w.run = run);
+}
+
 /** Ranges of up to this many pages get their BigInt PFNs at once (cheaper than a lazy range). */
 const EAGER_PAGES = 16;
 
@@ -359,7 +373,7 @@ function parseWords(
       for (let k = 0, p = 2 * at; k < pages; k++, p += 2) pfns[k] = words[p + 1] === 0 ? BigInt(words[p]!) : BigInt(words[p]!) | (BigInt(words[p + 1]!) << 32n);
       ranges.push({ byte_count: byteCount, byte_offset: byteOffset, pfns });
     } else {
-      ranges.push(wordRange(byteCount, byteOffset, { words, start: at, count: pages, array: null }));
+      ranges.push(wordRange(byteCount, byteOffset, { words, start: at, count: pages, array: null, run: undefined }));
     }
     at += pages;
   }
@@ -475,7 +489,9 @@ export class GpadlView {
   mapped(): boolean {
     return this.ranges.every((r) => {
       const w = liveWords(r);
-      return w ? this.memory.hasAllBy(w.count, (k) => wordPfn(w, k)) : this.memory.hasAll(r.pfns);
+      if (!w) return this.memory.hasAll(r.pfns);
+      const run = wordRun(w);
+      return run >= 0 ? this.memory.hasRun(run, w.count) : this.memory.hasAllBy(w.count, (k) => wordPfn(w, k));
     });
   }
 
@@ -556,6 +572,8 @@ export class GpadlView {
     if (firstPage < 0 || pageCount <= 0 || firstPage + pageCount > r.byte_count / HV_HYP_PAGE_SIZE) return undefined;
     const w = liveWords(r);
     if (!w) return this.memory.trackedView(r.pfns.slice(firstPage, firstPage + pageCount));
+    const run = wordRun(w);
+    if (run >= 0) return this.memory.trackedRun(run + firstPage, pageCount);
     return this.memory.trackedViewBy(pageCount, (k) => wordPfn(w, firstPage + k));
   }
 

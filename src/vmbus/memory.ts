@@ -379,15 +379,33 @@ export class GuestMemory {
     return true;
   }
 
+  /** @internal {@link hasAll} for the consecutive pages [first, first + count): one lookup per allocation they cross. */
+  hasRun(first: number, count: number): boolean {
+    const end = first + count;
+    for (let p = first; p < end; ) {
+      const i = p >= 0 ? this.findRegion(p) : -1;
+      if (i < 0) return false;
+      const r = this.regions[i]!;
+      p = r.pfn + r.pageCount;
+    }
+    return true;
+  }
+
   /** @internal {@link trackedView} over `count` page numbers read by `pfnAt` (−1 for a value that is not one). */
   trackedViewBy(count: number, pfnAt: (k: number) => number): TrackedView | undefined {
     if (count === 0) return undefined;
     const first = pfnAt(0);
     if (first < 0) return undefined;
+    for (let k = 1; k < count; k++) if (pfnAt(k) !== first + k) return undefined;
+    return this.trackedRun(first, count);
+  }
+
+  /** @internal {@link trackedView} for the consecutive pages [first, first + count), which one allocation must hold. */
+  trackedRun(first: number, count: number): TrackedView | undefined {
+    if (!(count > 0) || first < 0) return undefined;
     const i = this.findRegion(first);
     if (i < 0) return undefined;
     const r = this.regions[i]!;
-    for (let k = 1; k < count; k++) if (pfnAt(k) !== first + k) return undefined;
     if (first + count > r.pfn + r.pageCount) return undefined;
     const at = (first - r.pfn) * HV_HYP_PAGE_SIZE;
     return { bytes: r.dirty.raw.subarray(at, at + count * HV_HYP_PAGE_SIZE), dirty: r.dirty, offset: at };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as fc from 'fast-check';
+import { test } from '@fast-check/vitest';
 import { GuestMemory } from '../../src/vmbus/memory.js';
 
 describe('guest memory', () => {
@@ -122,5 +123,28 @@ describe('guest memory', () => {
     expect(b.buffer.bytes.every((x) => x === 0)).toBe(true);
     expect(c.buffer.bytes).not.toBe(store);
     expect(mem.allocatedPages).toBe(4);
+  });
+});
+
+describe('GuestMemory page runs (the shortcut for GPADLs whose pages are consecutive)', () => {
+  test.prop([
+    fc.array(fc.tuple(fc.integer({ min: 1, max: 6 }), fc.boolean()), { minLength: 1, maxLength: 8 }),
+    fc.integer({ min: -2, max: 60 }),
+    fc.integer({ min: 0, max: 20 }),
+  ])('hasRun and trackedRun answer as hasAll and trackedView over the same page numbers', (allocs, offset, count) => {
+    const mem = new GuestMemory({ firstPfn: 100 });
+    const dropped = [];
+    for (const [pages, keep] of allocs) {
+      const a = mem.alloc(pages);
+      if (a.ok && !keep) dropped.push(a.buffer);
+    }
+    for (const d of dropped) mem.free(d); // holes between the kept allocations, which stay adjacent otherwise
+    const first = 100 + offset;
+    const pfns = Array.from({ length: count }, (_, k) => first + k);
+    expect(mem.hasRun(first, count)).toBe(mem.hasAll(pfns));
+    const a = mem.trackedRun(first, count);
+    const b = mem.trackedViewBy(count, (k) => pfns[k]!);
+    expect(a === undefined).toBe(b === undefined);
+    if (a && b) expect([a.offset, a.bytes.byteOffset, a.bytes.length, a.dirty === b.dirty]).toEqual([b.offset, b.bytes.byteOffset, b.bytes.length, true]);
   });
 });
