@@ -50,8 +50,13 @@ export class NetvspRxSections {
   /** Owner of each busy section: channel index + 1; 0 = free. */
   private readonly owner: Uint8Array;
   private readonly controlFree: number[] = [];
-  /** Free data sections of each queue, a stack per queue (top at `queueTop[q]`); a queue's stack holds only sections of its range. */
-  private queueFree: Int32Array[] = [];
+  /**
+   * Free data sections of each queue, a stack per queue (top at `queueTop[q]`) holding only
+   * sections of its range. A queue's stack is built when the queue is first used, from the owners
+   * as they were at {@link partition} (every change to an owner in its range builds it first): a
+   * reconfiguration partitions the whole buffer twice, usually before any frame arrives.
+   */
+  private queueFree: (Int32Array | null)[] = [];
   private queueTop: number[] = [];
   private ranges: { start: number; end: number }[] = [];
   private busyCount = 0;
@@ -71,7 +76,7 @@ export class NetvspRxSections {
     c.owner.set(this.owner);
     c.controlFree.length = 0;
     c.controlFree.push(...this.controlFree);
-    c.queueFree = this.queueFree.map((q) => q.slice());
+    c.queueFree = this.queueFree.map((q) => (q ? q.slice() : null));
     c.queueTop = this.queueTop.slice();
     c.ranges = this.ranges.map((r) => ({ ...r }));
     c.busyCount = this.busyCount;
@@ -95,7 +100,8 @@ export class NetvspRxSections {
 
   /** Free sections of queue `q` (control sections for `'control'`). */
   free(q: number | 'control'): number {
-    return q === 'control' ? this.controlFree.length : (this.queueTop[q] ?? 0);
+    if (q === 'control') return this.controlFree.length;
+    return this.stack(q) ? this.queueTop[q]! : 0;
   }
 
   /**
@@ -109,18 +115,29 @@ export class NetvspRxSections {
     this.ranges = [];
     this.queueFree = [];
     this.queueTop = [];
-    const owner = this.owner;
     let start = NETVSP_RX_RESERVED_CONTROL_SECTIONS;
     for (let q = 0; q < queues; q++) {
       const end = q === queues - 1 ? this.count : start + per;
       this.ranges.push({ start, end });
-      const free = new Int32Array(end - start);
-      let n = 0;
-      for (let i = end - 1; i >= start; i--) if (owner[i] === 0) free[n++] = i;
-      this.queueFree.push(free);
-      this.queueTop.push(n);
+      this.queueFree.push(null);
+      this.queueTop.push(0);
       start = end;
     }
+  }
+
+  /** Queue `q`'s free stack, built on first use: its free sections, highest first (so the lowest is taken first). */
+  private stack(q: number): Int32Array | undefined {
+    const made = this.queueFree[q];
+    if (made) return made;
+    const r = this.ranges[q];
+    if (!r) return undefined;
+    const owner = this.owner;
+    const free = new Int32Array(r.end - r.start);
+    let n = 0;
+    for (let i = r.end - 1; i >= r.start; i--) if (owner[i] === 0) free[n++] = i;
+    this.queueFree[q] = free;
+    this.queueTop[q] = n;
+    return free;
   }
 
   /** Takes a control section for the primary channel; -1 when none is free. */
@@ -134,10 +151,11 @@ export class NetvspRxSections {
 
   /** Takes a data section of queue `q` for channel `channel`; -1 when none is free. */
   takeData(q: number, channel: number): number {
+    const s = this.stack(q);
     const top = this.queueTop[q];
-    if (!top) return -1;
+    if (!s || !top) return -1;
     this.queueTop[q] = top - 1;
-    const id = this.queueFree[q]![top - 1]!;
+    const id = s[top - 1]!;
     this.owner[id] = channel + 1;
     this.busyCount++;
     return id;
@@ -154,19 +172,22 @@ export class NetvspRxSections {
    */
   release(id: number, channel: number): boolean {
     if (!Number.isInteger(id) || id < 0 || id >= this.count || this.owner[id] !== channel + 1) return false;
-    this.owner[id] = 0;
     this.busyCount--;
     if (id < NETVSP_RX_RESERVED_CONTROL_SECTIONS) {
+      this.owner[id] = 0;
       this.controlFree.push(id);
       return true;
     }
     for (let q = 0; q < this.ranges.length; q++) {
       const r = this.ranges[q]!;
       if (id >= r.start && id < r.end) {
-        this.queueFree[q]![this.queueTop[q]!++] = id;
-        break;
+        const s = this.stack(q)!; // built before the owner changes, so it does not hold `id` yet
+        this.owner[id] = 0;
+        s[this.queueTop[q]!++] = id;
+        return true;
       }
     }
+    this.owner[id] = 0;
     return true;
   }
 

@@ -113,6 +113,81 @@ describe('receive sections', () => {
     expect(netvspRxSectionsPerQueue(20, 2)).toBe(2);
   });
 
+  it('property: the lazily built free stacks hand out and take back sections exactly as stacks built at every partition', () => {
+    // the reference: every queue's stack built eagerly at partition, highest section first
+    class Eager {
+      owner: number[];
+      control: number[] = [];
+      stacks: number[][] = [];
+      ranges: { start: number; end: number }[] = [];
+      constructor(readonly count: number) {
+        this.owner = new Array(count).fill(0);
+        for (let i = 15; i >= 0; i--) this.control.push(i);
+        this.partition(1);
+      }
+      partition(queues: number): void {
+        const per = Math.floor((this.count - 16) / queues);
+        this.ranges = [];
+        this.stacks = [];
+        for (let q = 0, start = 16; q < queues; q++) {
+          const end = q === queues - 1 ? this.count : start + per;
+          this.ranges.push({ start, end });
+          const st: number[] = [];
+          for (let i = end - 1; i >= start; i--) if (this.owner[i] === 0) st.push(i);
+          this.stacks.push(st);
+          start = end;
+        }
+      }
+      take(q: number, ch: number): number {
+        const id = this.stacks[q]?.pop();
+        if (id === undefined) return -1;
+        this.owner[id] = ch + 1;
+        return id;
+      }
+      release(id: number, ch: number): boolean {
+        if (id < 0 || id >= this.count || this.owner[id] !== ch + 1) return false;
+        this.owner[id] = 0;
+        if (id < 16) this.control.push(id);
+        else this.stacks[this.ranges.findIndex((r) => id >= r.start && id < r.end)]!.push(id);
+        return true;
+      }
+    }
+    const op = fc.oneof(
+      fc.record({ k: fc.constant('take' as const), q: fc.nat(4), ch: fc.nat(4) }),
+      fc.record({ k: fc.constant('release' as const), id: fc.nat(60), ch: fc.nat(4) }),
+      // a busy section released by the channel it was sent on (most releases are valid ones)
+      fc.record({ k: fc.constant('complete' as const), pick: fc.nat(1000) }),
+      fc.record({ k: fc.constant('partition' as const), q: fc.integer({ min: 1, max: 5 }) }),
+      fc.record({ k: fc.constant('clone' as const) }),
+      fc.record({ k: fc.constant('free' as const), q: fc.nat(5) }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 21, max: 60 }), fc.array(op, { maxLength: 80 }), (count, ops) => {
+        let s = new NetvspRxSections(count, 2048);
+        const e = new Eager(count);
+        for (const o of ops) {
+          if (o.k === 'take') expect(s.takeData(o.q, o.ch)).toBe(e.take(o.q, o.ch));
+          else if (o.k === 'release') expect(s.release(o.id, o.ch)).toBe(e.release(o.id, o.ch));
+          else if (o.k === 'complete') {
+            const busy = e.owner.flatMap((w, id) => (w ? [id] : []));
+            if (!busy.length) continue;
+            const id = busy[o.pick % busy.length]!;
+            const ch = e.owner[id]! - 1;
+            expect(s.release(id, ch)).toBe(e.release(id, ch));
+          }
+          else if (o.k === 'partition') {
+            if (typeof netvspRxSectionsPerQueue(count, o.q) !== 'number') continue;
+            s.partition(o.q);
+            e.partition(o.q);
+          } else if (o.k === 'clone') s = s.clone();
+          else expect(s.free(o.q)).toBe(e.stacks[o.q]?.length ?? 0);
+        }
+        for (let q = 0; q < e.stacks.length; q++) expect(s.free(q)).toBe(e.stacks[q]!.length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('queues_split_the_data_sections_and_the_last_takes_the_remainder', () => {
     const s = new NetvspRxSections(16 + 10, 2048);
     s.partition(3);
