@@ -14,7 +14,7 @@
  * here (GPADL and OPENCHANNEL messages on their way through the hypervisor, the host's GPADL
  * assembly). What the library returns to callers — encoder output, ring reads, decoded fields —
  * stays a standalone array: callers wrap `.buffer` in a `DataView` all the time (this project's
- * own tests do so in 72 places).
+ * own tests do so in 48 places).
  *
  * @module
  */
