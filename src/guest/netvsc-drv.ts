@@ -725,9 +725,13 @@ export class NetvscNetdev {
    */
   send(frame: Uint8Array, opts: NetvscXmitOptions = {}): NetvscXmitResult {
     const hash = (opts.hash ?? 0) >>> 0;
-    let q = opts.queue ?? this.txTable[hash & (VRSS_SEND_TAB_SIZE - 1)]!;
+    const picked = opts.queue ?? this.txTable[hash & (VRSS_SEND_TAB_SIZE - 1)]!;
     const real = Math.max(1, this.realNumTxQueues);
-    while (q >= real) q -= real;
+    // 6.1: netvsc_pick_tx returns a u16, so a table entry (a u32 the host chose) loses its high
+    // half before netvsc_select_queue folds it below real_num_tx_queues by repeated subtraction;
+    // 4.2's netvsc_select_queue takes send_table[hash % 16] % real_num_tx_queues on the whole u32.
+    // Either fold is a remainder (taken at once: a hostile 0xffffffff must not loop 4 billion times).
+    const q = (this.profile.name === 'linux-4.2' ? picked >>> 0 : picked & 0xffff) % real;
     if (!this.registered || !this.running) {
       this.stats.txDropped++;
       return { ok: false, busy: false, queue: q, error: 'ENETDOWN' };

@@ -132,6 +132,27 @@ describe('transmit path', () => {
     expect(vm.dev.send(frame(64), { hash: 0 })).toEqual({ ok: true, queue: 1 });
   });
 
+  it('a_send_table_entry_is_cut_to_16_bits_as_netvsc_pick_tx_returns_a_u16_and_4_2_takes_the_whole_u32_modulo', () => {
+    // 0x10001: 6.1 keeps 1 (then 1 mod 3 = 1); 4.2 folds the u32 (65537 mod 3 = 2)
+    for (const [profile, want] of [['linux-6.1', 1], ['linux-4.2', 2]] as const) {
+      const vm = nicVm({ host: { queues: 8 }, driver: { vcpus: 3, profile } });
+      expect(vm.dev.realNumTxQueues).toBe(3);
+      vm.host.inband(0, { type: 'SEND_INDIRECTION_TABLE', count: 16, offset: 40, table: Array.from({ length: 16 }, () => 0x10001) });
+      vm.bus.run();
+      expect([profile, vm.dev.txTable[0]]).toEqual([profile, 0x10001]);
+      expect([profile, vm.dev.send(frame(64), { hash: 0 })]).toEqual([profile, { ok: true, queue: want }]);
+    }
+  });
+
+  it('a_hostile_send_table_entry_of_0xffffffff_is_folded_at_once', () => {
+    // one queue: repeated subtraction on the u32 would run 4 billion times (seconds per frame)
+    const vm = nicVm({ driver: { vcpus: 1, profile: 'linux-4.2' } });
+    vm.host.inband(0, { type: 'SEND_INDIRECTION_TABLE', count: 16, offset: 40, table: Array.from({ length: 16 }, () => 0xffffffff) });
+    vm.bus.run();
+    expect(vm.dev.txTable[3]).toBe(0xffffffff);
+    for (let i = 0; i < 1000; i++) expect(vm.dev.send(frame(64), { hash: i }).queue).toBe(0);
+  });
+
   it('a_recorded_receive_queue_wins_and_is_folded_below_the_real_queue_count', () => {
     const vm = nicVm({ driver: { vcpus: 4 } });
     expect(vm.dev.send(frame(64), { queue: 6 })).toEqual({ ok: true, queue: 2 });
