@@ -115,7 +115,14 @@ export class ByteRanges {
   add(lo: number, hi: number): void {
     const r = this.r;
     const l = this.last;
-    if (l < r.length && lo >= r[l]! && hi <= r[l + 1]!) return;
+    if (l < r.length && lo >= r[l]! && lo <= r[l + 1]!) {
+      if (hi <= r[l + 1]!) return;
+      // a write running on past the end of the last range (a ring filling up): extend it in place
+      if (l + 2 >= r.length || hi < r[l + 2]!) {
+        r[l + 1] = hi;
+        return;
+      }
+    }
     for (let i = 0; i < r.length; i += 2) {
       if (lo >= r[i]! && hi <= r[i + 1]!) {
         this.last = i;
