@@ -194,7 +194,7 @@ describe('round trip', () => {
   });
 
   it('each type is reached by the arbitrary', () => {
-    const seen = new Set(fc.sample(messageArb, 2000).map((m) => m.type));
+    const seen = new Set(fc.sample(messageArb, { numRuns: 2000, seed: 4 }).map((m) => m.type));
     expect([...seen].sort()).toEqual([...Object.keys(RNDIS_MSG), 'UNKNOWN'].sort());
   });
 

@@ -73,7 +73,7 @@ describe('field helpers', () => {
 
   it('chooseMutation reaches every candidate of a plan', () => {
     const arb = chooseMutation(fc.constant(new Uint8Array([1, 2, 3])), (b) => truncations(b, [0, 1, 2].map((at) => ({ at, label: `${at}` })), () => 'any'));
-    expect(new Set(fc.sample(arb, 200).map((x) => x.bytes.length))).toEqual(new Set([0, 1, 2]));
+    expect(new Set(fc.sample(arb, { numRuns: 200, seed: 5 }).map((x) => x.bytes.length))).toEqual(new Set([0, 1, 2]));
   });
 });
 

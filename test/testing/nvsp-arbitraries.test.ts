@@ -66,7 +66,7 @@ describe('valid NVSP arbitraries round-trip', () => {
 
   it('a version only gets the messages defined at it; a direction only its bodies of 133 and 135', () => {
     for (const version of VERSIONS.filter((v): v is number => v !== undefined)) {
-      const tags = new Set(fc.sample(arbNvspMessage({ version }), 600).map((m) => m.type));
+      const tags = new Set(fc.sample(arbNvspMessage({ version }), { numRuns: 600, seed: version }).map((m) => m.type));
       for (const t of tags) expect(NVSP_MESSAGE_SINCE[t]).toBeLessThanOrEqual(version);
       expect([...tags].sort()).toEqual(nvspTagsFor({ version }).sort());
     }
@@ -94,7 +94,8 @@ describe('near-valid NVSP bytes', () => {
   });
 
   it('lying counts, offsets past the end and truncations are rejected (each kind, many inputs)', () => {
-    const xs = fc.sample(arbNearValidNvsp(), 2000);
+    // a fixed seed: 'length-lie' rejects are rare (about 3 in 2,000), and an unseeded draw missed them about 1 run in 20
+    const xs = fc.sample(arbNearValidNvsp(), { numRuns: 2000, seed: 20261207 });
     for (const kind of ['count-too-large', 'offset-past-end', 'truncate', 'length-lie'] as const) {
       const rejected = xs.filter((x) => x.kind === kind && x.expect === 'reject');
       expect(rejected.length, kind).toBeGreaterThan(0);
