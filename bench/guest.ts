@@ -70,6 +70,20 @@ const CONFIGS: Config[] = [
   { label: 'combined 64 on 64 vCPUs, Linux defaults', n: 64, vcpus: 64, ringSize: 128 },
 ];
 
+/** Wall time the JIT needs to settle on a reconfiguration's paths: hundreds of cycles, not tens. */
+const WARM_UP_MS = 1000;
+
+/** One timed reconfiguration; the scripted host's log would otherwise keep every message of every iteration. */
+function cycle(vm: Vm, n: number): void {
+  vm.host.clearLogs();
+  reconfigure(vm, n);
+}
+
+/** A rate with the issue's goal beside it. */
+function againstGoal(perSec: number): string {
+  return `${perSec.toFixed(0)} (goal 5000/s: ${perSec >= 5000 ? 'met' : 'missed'})`;
+}
+
 function benchCase(c: Config): BenchCase {
   const vm = boot(c);
   const bytes = bytesMoved(c, vm);
@@ -79,12 +93,8 @@ function benchCase(c: Config): BenchCase {
     name: `set_channels ${c.label}`,
     baselineName: `Uint8Array.set of ${(bytes / 1048576).toFixed(1)} MiB`,
     baseline: () => dst.set(src),
-    // the scripted host's log would otherwise keep every message of every iteration
     warmUpMs: WARM_UP_MS,
-    subject: () => {
-      vm.host.clearLogs();
-      reconfigure(vm, c.n);
-    },
+    subject: () => cycle(vm, c.n),
     bytes,
   };
 }
@@ -92,9 +102,6 @@ function benchCase(c: Config): BenchCase {
 function mb(n: number): string {
   return `${(n / 1048576).toFixed(2)} MiB`;
 }
-
-/** Wall time the JIT needs to settle on a reconfiguration's paths: hundreds of cycles, not tens. */
-const WARM_UP_MS = 1000;
 
 /** Reconfigurations per second of `step`, after {@link WARM_UP_MS} of warm-up, over at least `ms` of wall time. */
 function rate(step: () => void, ms: number): number {
@@ -117,12 +124,9 @@ function extras(): Record<string, string | number> {
     const events0 = vm.bus.scheduler.eventsRun;
     const t0v = vm.bus.scheduler.now;
     const r0 = vm.dev.stats.detaches;
-    const perSec = rate(() => {
-      vm.host.clearLogs();
-      reconfigure(vm, c.n);
-    }, 400);
+    const perSec = rate(() => cycle(vm, c.n), 400);
     const cycles = vm.dev.stats.detaches - r0;
-    out[`reconfigurations/s, ${c.label}`] = `${perSec.toFixed(0)} (goal 5000/s: ${perSec >= 5000 ? 'met' : 'missed'})`;
+    out[`reconfigurations/s, ${c.label}`] = againstGoal(perSec);
     out[`events and virtual time per reconfiguration, ${c.label}`] =
       `${Math.round((vm.bus.scheduler.eventsRun - events0) / cycles)} events, ${((vm.bus.scheduler.now - t0v) / cycles / 1000).toFixed(0)} µs`;
   }
@@ -133,7 +137,7 @@ function extras(): Record<string, string | number> {
       const r = vm.setChannels(vm.ifname, n);
       if (r !== 0) throw new Error(`bench: createVm combined ${n}: ${String(r)}`);
     }, 400);
-    out[`reconfigurations/s, createVm({ vcpus: ${n} }) with the NetVSP host, combined ${n}`] = `${perSec.toFixed(0)} (goal 5000/s: ${perSec >= 5000 ? 'met' : 'missed'})`;
+    out[`reconfigurations/s, createVm({ vcpus: ${n} }) with the NetVSP host, combined ${n}`] = againstGoal(perSec);
   }
   // the VM's footprint is what dropping it gives back: robust to garbage the runs above left behind
   const gc = (globalThis as { gc?: () => void }).gc;

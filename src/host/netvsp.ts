@@ -44,7 +44,7 @@
  */
 import { HV_NIC_GUID } from '../vmbus/guids.js';
 import type { GpadlView } from '../vmbus/gpadl.js';
-import type { TrackedView } from '../vmbus/memory.js';
+import { writeTracked, type TrackedView } from '../vmbus/memory.js';
 import { decodePacket, packetSurelyInvalid, writePacket, type GpaRange, type VmbusPacket } from '../vmbus/packet.js';
 import { packetBytesForReading, type RingConsumer, type RingPacketView, type RingProducer, type RingWriteResult } from '../vmbus/ring.js';
 import type { HostChannel, HostDevice, HostGpadl, VmbusHost } from '../vmbus/vmbus-server.js';
@@ -303,8 +303,7 @@ function bufferWrite(b: { view: GpadlView; flat: TrackedView | undefined }, offs
   const f = b.flat;
   if (f) {
     if (offset + data.length > f.bytes.length) return false;
-    f.bytes.set(data, offset);
-    f.dirty.mark(f.offset + offset, f.offset + offset + data.length);
+    writeTracked(f, offset, data);
     return true;
   }
   return b.view.write(offset, data);

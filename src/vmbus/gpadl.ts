@@ -17,7 +17,7 @@
  * @module
  */
 import { ProtocolError } from '../wire/errors.js';
-import type { GuestMemory, TrackedView } from './memory.js';
+import { writeTracked, type GuestMemory, type TrackedView } from './memory.js';
 import {
   CHANNELMSG,
   MAX_SIZE_CHANNEL_MESSAGE,
@@ -534,8 +534,7 @@ export class GpadlView {
   write(offset: number, data: Uint8Array): boolean {
     const span = this.span(offset, data.length);
     if (span) {
-      span.bytes.set(data, span.at);
-      span.dirty.mark(span.offset + span.at, span.offset + span.at + data.length);
+      writeTracked(span, span.at, data);
       return true;
     }
     if (!this.walk(offset, data.length, () => undefined)) return false;

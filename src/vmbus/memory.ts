@@ -214,6 +214,12 @@ export function writeBuffer(buffer: GuestBuffer, offset: number, data: Uint8Arra
   d.mark(offset, offset + data.length);
 }
 
+/** @internal `v.bytes.set(data, at)`, recorded as a write in the view's store. */
+export function writeTracked(v: TrackedView, at: number, data: Uint8Array): void {
+  v.bytes.set(data, at);
+  v.dirty.mark(v.offset + at, v.offset + at + data.length);
+}
+
 /** @internal `buffer.bytes.subarray(begin, end)`, recording only that range as handed out. */
 export function bufferView(buffer: GuestBuffer, begin: number, end: number): Uint8Array {
   if (!(buffer instanceof Region)) return buffer.bytes.subarray(begin, end);

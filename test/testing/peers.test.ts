@@ -3,7 +3,7 @@
  * NetVSP host step by step, and a scripted host serving the Linux netvsc driver.
  */
 import { describe, expect, it } from 'vitest';
-import { ScriptedGuest, ScriptedHost, bringUp } from '../../src/testing/index.js';
+import { ScriptedGuest, ScriptedHost, bringUp, type ScriptedHostOptions } from '../../src/testing/index.js';
 import { createBus } from '../../src/vmbus/bus.js';
 import { registerNetvscDriver } from '../../src/guest/netvsc-drv.js';
 import { rndisQueryRequest } from '../../src/protocol/rndis.js';
@@ -33,29 +33,30 @@ describe('scripted guest (tests a host)', () => {
 });
 
 describe('scripted host (tests a guest)', () => {
-  it('serves the Linux driver through boot and records what it said, in order', () => {
+  /** A 4-vCPU Linux guest booted against a scripted host with `options`. */
+  const boot = (options: ScriptedHostOptions) => {
     const bus = createBus({ seed: 1 });
-    const host = new ScriptedHost(bus, { queues: 4 });
+    const host = new ScriptedHost(bus, options);
     const driver = registerNetvscDriver(bus.guest, { vcpus: 4 });
     bus.guest.connect();
     bus.run();
+    return { bus, host, dev: driver.devices[0]! };
+  };
+
+  it('serves the Linux driver through boot and records what it said, in order', () => {
+    const { host, dev } = boot({ queues: 4 });
     const names = host.guestNames((e) => e.what !== 'vmbus');
     expect(names[0]).toMatch(/INIT$/);
     expect(names.some((n) => n.includes('SUBCHANNEL'))).toBe(true);
     expect(host.rss.length).toBeGreaterThan(0);
-    expect(driver.devices[0]!.openChannels).toBe(4);
+    expect(dev.openChannels).toBe(4);
   });
 
   it('clearLogs forgets the log, not the state: the next exchange is logged from scratch', () => {
-    const bus = createBus({ seed: 1 });
-    const host = new ScriptedHost(bus, { queues: 4 });
-    const driver = registerNetvscDriver(bus.guest, { vcpus: 4 });
-    bus.guest.connect();
-    bus.run();
+    const { bus, host, dev } = boot({ queues: 4 });
     const bootRss = host.rss.length;
     host.clearLogs();
     expect([host.wire.length, host.rss.length, host.filters.length, host.recvCompletions.length, host.txFrames.size]).toEqual([0, 0, 0, 0, 0]);
-    const dev = driver.devices[0]!;
     const done = spawn(dev.setChannels({ ...dev.getChannels(), combined_count: 2 }));
     bus.run();
     expect(done.value).toBe(0);
@@ -65,11 +66,7 @@ describe('scripted host (tests a guest)', () => {
   });
 
   it('misbehaves on request: a refused subchannel request leaves the guest on one channel', () => {
-    const bus = createBus({ seed: 1 });
-    new ScriptedHost(bus, { queues: 4, subchannels: () => ({ status: 2, granted: 0 }) });
-    const driver = registerNetvscDriver(bus.guest, { vcpus: 4 });
-    bus.guest.connect();
-    bus.run();
-    expect(driver.devices[0]!.getChannels().combined_count).toBe(1);
+    const { dev } = boot({ queues: 4, subchannels: () => ({ status: 2, granted: 0 }) });
+    expect(dev.getChannels().combined_count).toBe(1);
   });
 });
