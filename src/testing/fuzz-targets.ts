@@ -18,7 +18,7 @@
 import * as fc from 'fast-check';
 import { createBus, type Bus } from '../vmbus/bus.js';
 import { GuestMemory, type GuestBuffer } from '../vmbus/memory.js';
-import { vmbusPacket, type VmbusPacket } from '../vmbus/packet.js';
+import { encodePacketInto, vmbusPacket, type PacketScratch, type VmbusPacket } from '../vmbus/packet.js';
 import { RING_CONTROL_SIZE, RingConsumer } from '../vmbus/ring.js';
 import { ProtocolError } from '../wire/errors.js';
 import { HV_MESSAGE_PAYLOAD_BYTE_COUNT, encodeChannelMessage } from '../vmbus/messages.js';
@@ -308,8 +308,8 @@ export class HostControlTarget extends FuzzTargetBase<HostControlWorld> {
   private readonly seenIn = new Uint8Array(4 * 512);
   private readonly seenKeys = new Map<string, Set<string>>();
   private readonly pendingCompletions: bigint[] = [];
-  private frameBuf = new Uint8Array(256);
-  private frameView = new DataView(this.frameBuf.buffer);
+  /** The buffer {@link HostControlTarget.frame} encodes into, reused from record to record. */
+  private readonly frameScratch: PacketScratch = { buf: new Uint8Array(256) };
   /** SEND_RNDIS_PKT naming a send section, as Linux encodes it (40 bytes). */
   private readonly sectionPayload = encodeNvsp({ type: 'SEND_RNDIS_PKT', channel_type: 1, send_buf_section_index: 0, send_buf_section_size: 0 }, { peer: 'linux' }).slice();
 
@@ -414,45 +414,23 @@ export class HostControlTarget extends FuzzTargetBase<HostControlWorld> {
     w.g.inbox.clear();
   }
 
-  /**
-   * Frames a packet into a buffer reused from record to record (the bytes `vmbusPacket.encode`
-   * gives): in-band (type 6) or GPA-direct (type 9) with one range over the first `n` bytes of `gpa`.
-   */
   /** The world's next transaction id for a framed record (1, 2, … from the built state). */
   private nextTransId(w: HostControlWorld): number {
     return w.tid++;
   }
 
+  /**
+   * Frames a record's payload as the VMBus packet a guest would write (the bytes `vmbusPacket.encode`
+   * gives), in a buffer reused from record to record: in-band (type 6), or GPA-direct (type 9) with
+   * one range over the first `n` bytes of `gpa` (at least one page, as the host expects a PFN).
+   */
   private frame(type: 6 | 9, completion: boolean, transId: number, payload: Uint8Array, gpa: GuestBuffer | null, n: number): Uint8Array {
-    const pages = gpa ? Math.max(1, Math.ceil(n / 4096)) : 0;
-    const hdr = gpa ? 24 + 8 + 8 * pages : 16;
-    const total = (hdr + payload.length + 7) & ~7;
-    if (this.frameBuf.length < total) {
-      this.frameBuf = new Uint8Array(Math.max(total, 2 * this.frameBuf.length));
-      this.frameView = new DataView(this.frameBuf.buffer);
-    }
-    const b = this.frameBuf.subarray(0, total);
-    const dv = this.frameView;
-    dv.setUint16(0, type, true);
-    dv.setUint16(2, hdr / 8, true);
-    dv.setUint16(4, total / 8, true);
-    dv.setUint16(6, completion ? 1 : 0, true);
-    dv.setUint32(8, transId >>> 0, true);
-    dv.setUint32(12, Math.floor(transId / 0x100000000), true);
-    if (gpa) {
-      dv.setUint32(16, 0, true);
-      dv.setUint32(20, 1, true);
-      dv.setUint32(24, n, true);
-      dv.setUint32(28, 0, true);
-      for (let i = 0; i < pages; i++) {
-        const pfn = gpa.pfn + i;
-        dv.setUint32(32 + 8 * i, pfn >>> 0, true);
-        dv.setUint32(36 + 8 * i, Math.floor(pfn / 0x100000000), true);
-      }
-    }
-    b.set(payload, hdr);
-    b.fill(0, hdr + payload.length, total);
-    return b;
+    const trans_id = BigInt(transId);
+    const flags = completion ? 1 : 0;
+    if (type === 6 || !gpa) return encodePacketInto({ kind: 'inband', flags, trans_id, payload }, trans_id, this.frameScratch);
+    const pfns: bigint[] = [];
+    for (let i = 0, pages = Math.max(1, Math.ceil(n / 4096)); i < pages; i++) pfns.push(BigInt(gpa.pfn + i));
+    return encodePacketInto({ kind: 'gpa-direct', flags, trans_id, payload, ranges: [{ byte_count: n, byte_offset: 0, pfns }] }, trans_id, this.frameScratch);
   }
 
   /** Coverage of a counter table's keys, without building a string for a key already seen. */
