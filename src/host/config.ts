@@ -18,7 +18,10 @@ export type NetvspSubchannelGrant =
   | 'grant-all'
   /** None: the completion carries NVSP_STAT_FAIL and 0. */
   | 'refuse'
-  /** Hostile: SUCCESS with more than requested (Linux answers -EINVAL). */
+  /**
+   * Hostile: SUCCESS claiming `extra` more than requested (Linux answers -EINVAL), even when that
+   * passes 63; the host offers the claimed subchannels up to index 63.
+   */
   | 'grant-more'
   /** At most this many (a host short of queues); SUCCESS with min(requested, n). */
   | {

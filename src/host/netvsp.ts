@@ -90,7 +90,7 @@ import { OID, oidName } from '../protocol/oids.js';
 import { ppiChecksumReceive, ppiHashInfo, ppiHashValue, ppiVlan, type NdisChecksumReceive, type PpiElement } from '../protocol/ppi.js';
 import { NDIS_HASH_FUNC_TOEPLITZ, selectHashInput, type Flow } from '../rss/hash-input.js';
 import { indirectionIndex } from '../rss/indirection.js';
-import { resolveNetvspConfig, type NetvspConfig, type NetvspRuntimeConfig, type NetvspTxFrame, type ResolvedNetvspConfig } from './config.js';
+import { NETVSP_MAX_QUEUES, resolveNetvspConfig, type NetvspConfig, type NetvspRuntimeConfig, type NetvspTxFrame, type ResolvedNetvspConfig } from './config.js';
 import { netvspBuildFrame, netvspParseFrame } from './frame.js';
 import { bump, copyNetvspCounters, newNetvspCounters, queueCounters, type NetvspCounters, type NetvspEvent, type NetvspEventKind } from './log.js';
 import {
@@ -1612,7 +1612,9 @@ export class NetvspHost {
       const g = c.subchannels.grant;
       if (g === 'grant-all') granted = requested;
       else if (g === 'refuse') reason = 'POLICY_REFUSE';
-      else if (g === 'grant-more') granted = Math.min(requested + c.subchannels.extra, 63);
+      // the claim goes into the completion as is, even past the 63 subchannels a host can offer:
+      // Linux must see num_subchannels above its request to take its -EINVAL path
+      else if (g === 'grant-more') granted = requested + c.subchannels.extra;
       else granted = Math.min(requested, g.grantFewer);
     }
     const status = reason ? NVSP_STAT_FAIL : NVSP_STAT_SUCCESS;
@@ -1626,12 +1628,14 @@ export class NetvspHost {
     const sched = this.vmbus.hypervisor.scheduler;
     if (c.subchannels.answerDelay > 0) this.schedule(c.subchannels.answerDelay, answer, 'netvsp: subchannel answer');
     else answer();
-    if (granted === 0) return;
-    s.queues = granted + 1;
+    // subchannel indices stop at 63 (VRSS_CHANNEL_MAX 64 with the primary): what can be offered
+    const offered = Math.min(granted, NETVSP_MAX_QUEUES - 1);
+    if (offered === 0) return;
+    s.queues = offered + 1;
     s.tableSent = false;
     if (typeof netvspRxSectionsPerQueue(recvCount, s.queues) === 'number') s.recv!.sections.partition(s.queues);
     const indexes: number[] = [];
-    for (let i = 1; i <= granted; i++) if (!s.offered.has(i) && !s.pendingOffers.has(i) && !this.subHost.has(i)) indexes.push(i);
+    for (let i = 1; i <= offered; i++) if (!s.offered.has(i) && !s.pendingOffers.has(i) && !this.subHost.has(i)) indexes.push(i);
     if (c.subchannels.offerOrder === 'descending') indexes.reverse();
     else if (c.subchannels.offerOrder === 'shuffled') {
       for (let i = indexes.length - 1; i > 0; i--) {

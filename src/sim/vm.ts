@@ -279,16 +279,19 @@ export class SimVm {
     return d;
   }
 
-  /** `__dev_get_by_name`. */
+  /**
+   * `__dev_get_by_name`: only registered netdevs have a name. Once netvsc_remove ran (the host
+   * rescinded the primary channel) `unregister_netdevice` has taken the name away.
+   */
   lookup(name: string): SimNetdev | undefined {
     if (name === 'lo') return this.lo;
-    if (name === this.ifname && this.netvsc) return this.ethAdapter;
+    if (name === this.ifname && this.netvsc?.registered) return this.ethAdapter;
     return undefined;
   }
 
-  /** Every netdev of the VM. */
+  /** Every registered netdev of the VM. */
   devices(): SimNetdev[] {
-    return this.netvsc ? [this.lo, this.ethAdapter] : [this.lo];
+    return this.netvsc?.registered ? [this.lo, this.ethAdapter] : [this.lo];
   }
 
   /** The netdev called `name`. */

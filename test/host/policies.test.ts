@@ -71,6 +71,16 @@ describe('subchannel grant policies', () => {
     expect(g.offers).toEqual([1, 2, 3, 4]);
   });
 
+  it('grant_more_claims_more_than_63_when_63_are_requested_and_offers_up_to_index_63', () => {
+    const g = new ScriptedGuest({ host: { maxQueues: 64, subchannels: { grant: 'grant-more' } } });
+    g.autoComplete = true;
+    const up = bringUp(g, { channels: 64 });
+    // a cap at 63 would have made this a plain grant-all, and Linux's "granted > requested" path unreachable
+    expect(subchannelCompletion(g)).toEqual({ type: 'SUBCHANNEL_COMPLETE', status: 1, num_subchannels: 64 });
+    expect(up.granted).toBe(0);
+    expect(g.offers).toEqual(Array.from({ length: 63 }, (_, i) => i + 1));
+  });
+
   it('a_late_answer_arrives_after_the_configured_virtual_delay', () => {
     const g = new ScriptedGuest({ host: { subchannels: { answerDelay: 5_000_000 } } });
     bringUp(g, { channels: 1 });

@@ -102,3 +102,20 @@ describe('a reconfiguration is real traffic on the rings', () => {
     expect(vm.ethtool('-l eth0').status).toBe(1);
   });
 });
+
+describe('a NIC the host took away (primary rescinded: netvsc_remove, unregister_netdevice)', () => {
+  it('its name is gone: ethtool answers as for any unknown device, the typed calls give ENODEV', () => {
+    for (const ethtool of ['netlink', 'ioctl'] as const) {
+      const vm = createVm({ vcpus: 8, ethtool });
+      const unknown = vm.ethtool('-l eth9');
+      vm.host.rescind('primary');
+      vm.runIdle();
+      expect(vm.netvsc!.registered).toBe(false);
+      // exactly the text of a name that never existed (netlink: the extack blames the name attribute)
+      expect(vm.ethtool('-l eth0')).toMatchObject({ stdout: unknown.stdout.replace('eth9', 'eth0'), stderr: unknown.stderr, status: 1 });
+      expect(vm.getChannels('eth0')).toBe('ENODEV');
+      expect(vm.setChannels('eth0', 2)).toBe('ENODEV');
+      expect(vm.devices().map((d) => d.name)).toEqual(['lo']);
+    }
+  });
+});
