@@ -123,6 +123,14 @@ export interface EthtoolSystem {
   devices(): Iterable<EthtoolDevice>;
   /** The caller holds CAP_NET_ADMIN over the namespace (default true: ethtool run as root). */
   readonly capNetAdmin?: boolean;
+  /**
+   * `rtnl_lock()`, called where the kernel takes RTNL for the command (net/ethtool/ioctl.c
+   * `dev_ethtool`, net/ethtool/netlink.c `ethnl_default_doit`/`ethnl_default_dumpit`,
+   * net/ethtool/channels.c `ethnl_set_channels`). It returns once the lock could be had; a system
+   * in which it never can (a driver flow holds it and waits forever) throws, as the command would
+   * hang. The kernel core does not hold it afterwards: the driver's operations take it themselves.
+   */
+  rtnlLock?(): void;
 }
 
 /**

@@ -74,6 +74,8 @@ export function ethtoolIoctl(system: EthtoolSystem, ifrName: string, data: Uint8
     cmd = readCmd();
     if (cmd === undefined) return 'EFAULT';
   }
+  // dev_ethtool (6.1) / dev_ioctl (4.2) hold RTNL from here on, the lookup included
+  system.rtnlLock?.();
   const dev = system.lookup(name);
   if (!dev) return 'ENODEV';
   if (core === 'linux-4.2') {

@@ -163,6 +163,7 @@ export function ethnlRequest(system: EthtoolSystem, request: Uint8Array, options
       const d = headerDevice(system, header, false);
       if (isFailure(d)) return [ack(d.errno, d.extack)];
     }
+    system.rtnlLock?.(); // ethnl_default_dumpit walks the devices under RTNL
     const replies: Uint8Array[] = [];
     for (const dev of dumpOrder(system.devices())) {
       const ch = prepare(dev);
@@ -182,6 +183,7 @@ export function ethnlRequest(system: EthtoolSystem, request: Uint8Array, options
     const d = headerDevice(system, tb.get(ETHTOOL_A_CHANNELS_HEADER), true);
     if (isFailure(d)) return [ack(d.errno, d.extack)];
     const dev = d!;
+    system.rtnlLock?.(); // ethnl_default_doit: prepare_data runs under RTNL
     const ch = prepare(dev);
     if (typeof ch === 'string') return [ack(ch)];
     return [buildReply(dev, ch, hdr.nlmsg_seq, 0, portId), ack(0)];
@@ -194,6 +196,7 @@ export function ethnlRequest(system: EthtoolSystem, request: Uint8Array, options
     if (isFailure(d)) return [ack(d.errno, d.extack)];
     const dev = d!;
     if (!dev.getChannels || !dev.setChannels) return [ack('EOPNOTSUPP')];
+    system.rtnlLock?.(); // ethnl_set_channels takes RTNL before ethnl_ops_begin
     if (!dev.present) return [ack('ENODEV')];
     const cur = { ...zeroChannels(), ...dev.getChannels() };
     const next = { ...cur };

@@ -46,6 +46,8 @@ export function ethtoolIoctlDevice(system: EthtoolSystem, ifrName: string, privi
   const core = options.core ?? 'linux-6.1';
   const cap = options.capNetAdmin ?? system.capNetAdmin ?? true;
   const colon = ifrName.indexOf(':');
+  // dev_ethtool (6.1) / dev_ioctl (4.2) hold RTNL from here on, the lookup included
+  system.rtnlLock?.();
   const dev = system.lookup(colon >= 0 ? ifrName.slice(0, colon) : ifrName);
   if (!dev) return 'ENODEV';
   if (core === 'linux-4.2' && !dev.present) return 'ENODEV';

@@ -75,7 +75,7 @@ export class Vm extends SimVm {
 
   /** The VM as the ethtool floor's kernel core sees it. */
   get ethtoolSystem(): EthtoolSystem {
-    return { lookup: (n) => this.lookup(n), devices: () => this.devices(), capNetAdmin: true };
+    return { lookup: (n) => this.lookup(n), devices: () => this.devices(), capNetAdmin: true, rtnlLock: () => this.waitForRtnl('ethtool') };
   }
 
   /**

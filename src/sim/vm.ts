@@ -208,6 +208,19 @@ export class SimVm {
     return c.value;
   }
 
+  /**
+   * `rtnl_lock()` from outside the driver (the ethtool core before it calls the driver): runs the
+   * VM until RTNL is free. A driver flow that holds it and waits for ever (a host that never
+   * answers) leaves every later ethtool command blocked in Linux, so that is a hang here too.
+   * @throws SimHangError when RTNL is never released.
+   */
+  waitForRtnl(what = 'rtnl_lock'): void {
+    const rtnl = this.driver.rtnl;
+    let budget = this.maxEvents;
+    while (rtnl.held && budget > 0 && this.bus.scheduler.step()) budget--;
+    if (rtnl.held) throw new SimHangError(`${what}: rtnl_lock() waits for ever (a driver flow holds RTNL and never finishes)`);
+  }
+
   /** Runs a blocking driver flow to its end. */
   run<T>(flow: BlockingFlow<T>, what = 'operation'): T {
     return this.settle(spawn(flow), what);

@@ -17,6 +17,7 @@ import {
   ethtoolChannelsStruct,
   ethtoolIoctl,
   maxRxfhChannel,
+  runEthtool,
   staticSystem,
   zeroChannels,
 } from '../../src/ethtool/index.js';
@@ -196,5 +197,41 @@ describe('core checks (kernel-core)', () => {
     // netlink: [0x10002, 0x10010) does not contain 5; ioctl: [2, 16) after truncation does.
     expect(checkSetChannels(dev, next, cur, 'netlink')).toBeUndefined();
     expect(checkSetChannels(dev, next, cur, 'ioctl')).toEqual({ errno: 'EINVAL', reason: 'xsk' });
+  });
+});
+
+describe('where the kernel takes RTNL (EthtoolSystem.rtnlLock)', () => {
+  // a system whose RTNL is held for ever: the hook throws where the command would block
+  const blocked = (devices: Parameters<typeof staticSystem>[0]) => ({
+    ...staticSystem(devices),
+    rtnlLock: () => {
+      throw new Error('blocked on RTNL');
+    },
+  });
+  const run = (argv: string, style: 'netlink' | 'ioctl', devices = [netvsc('eth0', 2, { maxChn: 4, numChn: 2 }), noChannels('lo', 1)]) => {
+    try {
+      return runEthtool(argv, blocked(devices), { style }).status;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+
+  it('ioctl: dev_ethtool holds RTNL around the lookup, so every device-naming command blocks, even an unknown name', () => {
+    for (const argv of ['-l eth0', '-l eth9', '-l lo', '-L eth0 combined 1', '-x eth0', '-S eth0']) expect(run(argv, 'ioctl'), argv).toBe('blocked on RTNL');
+  });
+
+  it('netlink: the header lookup and the op check come first (ENODEV, EOPNOTSUPP without RTNL), then RTNL', () => {
+    expect(run('-l eth9', 'netlink')).toBe(1);
+    expect(run('-L lo combined 1', 'netlink')).toBe(1);
+    expect(run('-l eth0', 'netlink')).toBe('blocked on RTNL');
+    expect(run('-l lo', 'netlink')).toBe('blocked on RTNL');
+    expect(run('-L eth0 combined 1', 'netlink')).toBe('blocked on RTNL');
+  });
+
+  it('the userspace-only paths never reach the kernel', () => {
+    for (const style of ['netlink', 'ioctl'] as const) {
+      expect(run('-L eth0 combined x', style)).toBe(1);
+      expect(run('--help', style)).toBe(0);
+    }
   });
 });

@@ -7,6 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { createVm } from '../../src/session/vm.js';
+import { SimHangError } from '../../src/sim/vm.js';
+import { spawn } from '../../src/vmbus/scheduler.js';
 
 interface Step {
   command: string;
@@ -117,5 +119,32 @@ describe('a NIC the host took away (primary rescinded: netvsc_remove, unregister
       expect(vm.setChannels('eth0', 2)).toBe('ENODEV');
       expect(vm.devices().map((d) => d.name)).toEqual(['lo']);
     }
+  });
+});
+
+describe('after a hang, RTNL stays held (a set_channels waiting for ever on the host)', () => {
+  it('every later command that takes RTNL hangs too; userspace errors and unknown names on netlink do not', () => {
+    const vm = createVm({ vcpus: 8 });
+    vm.host.reconfigure({ faults: { rescind: { on: 'rss-enable', target: 'primary' } } });
+    expect(() => vm.ethtool('-L eth0 combined 6')).toThrow(SimHangError);
+    expect(vm.driver.rtnl.held).toBe(true);
+    // ethnl_default_doit takes RTNL before channels_prepare_data: Linux's `ethtool -l` sleeps for ever
+    expect(() => vm.ethtool('-l eth0')).toThrow(/rtnl_lock\(\) waits for ever/);
+    expect(() => vm.ethtool('-x eth0')).toThrow(SimHangError);
+    expect(vm.ethtool('-l eth9').status).toBe(1);
+    expect(vm.ethtool('-L eth0 combined x').status).toBe(1);
+  });
+
+  it('RTNL held by a flow that is still running is waited for, not a hang', () => {
+    const vm = createVm({ vcpus: 8, host: { subchannels: { answerDelay: 50_000_000 } } });
+    // a set_channels started but not run: it holds RTNL while the host's late answer is pending
+    const ch = vm.getChannels();
+    if (typeof ch === 'string') throw new Error(ch);
+    const pending = spawn(vm.netvsc!.setChannels({ ...ch, combined_count: 3 }));
+    expect(pending.settled).toBe(false);
+    expect(vm.driver.rtnl.held).toBe(true);
+    // ethtool's rtnl_lock() sleeps until the reconfiguration is done, then reads the new count
+    expect(vm.ethtool('-l eth0').stdout.trimEnd().split('\n').at(-1)).toBe('Combined:\t3');
+    expect(pending.settled && pending.value).toBe(0);
   });
 });
