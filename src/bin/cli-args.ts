@@ -58,7 +58,8 @@ through the netvsc driver, NVSP and RNDIS messages in VMBus rings, and a simulat
 
 options (before the command):
   --vcpus N             virtual processors of the VM (default 4)
-  --host-queues N       the host's maximum number of queues (default 64)
+  --host-queues N       the host's maximum number of queues (default 64; like openvmm, a host
+                        has at most 64 per NIC, so larger values count as 64)
   --nvsp V              newest NVSP version the host accepts: 1, 2, 4, 5, 6, 6.1 or hex (default 6.1)
   --profile P           guest kernel: linux-6.1 (default) or linux-4.2 (the 2015 patches)
   --ethtool S           ethtool style: netlink (default), ioctl, legacy (the 2015 ethtool),

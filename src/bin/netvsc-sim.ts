@@ -8,6 +8,7 @@ import { createVm, formatWireSummary, type Vm, type VmOptions } from '../session
 import { ringDemo } from './ring-demo.js';
 import { formatTrafficReport, parseTrafficArgs } from '../session/traffic.js';
 import { renderPcapng, renderTraceJsonLines, renderTraceText, type TraceSource } from '../trace/render.js';
+import { flushOrder, type OutputWrite } from '../ethtool/output.js';
 
 // --trace / --trace-json / --pcap: the VMs whose exchange is written when the command is done.
 const traced: { name: string; vm: Vm }[] = [];
@@ -50,9 +51,10 @@ function vmOptions(o: CliOptions, overrides: Partial<VmOptions> = {}): VmOptions
   };
 }
 
-/** The exact transcript line and output of one command, as a terminal shows it. */
-function transcript(command: string, r: { stdout: string; stderr: string }): string {
-  return `$ ${command}\n${r.stdout}${r.stderr}`;
+/** The exact transcript line and output of one command, as a terminal shows it (stdout line-buffered, stderr not). */
+function transcript(command: string, r: { stdout: string; stderr: string; writes?: readonly OutputWrite[] }): string {
+  const shown = r.writes ? flushOrder(r.writes, 'tty').map((w) => w.data).join('') : `${r.stdout}${r.stderr}`;
+  return `$ ${command}\n${shown}`;
 }
 
 function runSession(vm: Vm, input: string, json: boolean): number {
@@ -118,7 +120,10 @@ function rssDemo(vm: Vm, out: string[]): void {
   out.push('');
   for (const combined of [4, 2]) {
     const cmd = `ethtool -L ${name} combined ${combined}`;
-    out.push(transcript(cmd, vm.ethtool(cmd)).replace(/\n$/, ''));
+    const before = vm.wire();
+    const r = vm.ethtool(cmd);
+    out.push(transcript(cmd, r).replace(/\n$/, ''));
+    out.push(`   [exit ${r.status}; ${formatWireSummary(vm.wire(before))}]`);
     const t = vm.traffic({ flows: 1000, proto: 'tcp', seed: vm.seed });
     out.push(`$ traffic --flows 1000 --proto tcp --seed ${vm.seed}`);
     out.push(formatTrafficReport(t));
@@ -128,6 +133,7 @@ function rssDemo(vm: Vm, out: string[]): void {
     out.push('');
   }
   out.push('- The counters start again at 0 after -L: every channel change is a new netvsc device.');
+  out.push('');
 }
 
 function demo(o: CliOptions): number {
@@ -143,6 +149,7 @@ function demo(o: CliOptions): number {
   demoPart('Today: Linux 6.1 (Debian 12), ethtool 6.1 over netlink', nl, out);
   const io = watch(createVm({ ...base, ...traceOption(o), profile: 'linux-6.1', ethtool: 'ioctl' }), 'linux-6.1, ethtool ioctl', o);
   demoPart('Today: Linux 6.1, ethtool 6.1 on its ioctl path (a kernel without ethtool netlink)', io, out);
+  rssDemo(createVm({ ...base, profile: 'linux-6.1', ethtool: 'netlink' }), out);
   const oldMax = old.getChannels();
   const newMax = nl.getChannels();
   out.push('What changed since 2015:');
@@ -157,8 +164,6 @@ function demo(o: CliOptions): number {
   out.push('- combined 0 is refused either way: by the 2015 driver, by the kernel ethtool core today.');
   out.push('- Every change is a full detach/attach: RNDIS halted, buffers revoked, channels closed, then the');
   out.push('  whole bring-up again (NVSP, buffers, RNDIS queries, NVSP 133 for the subchannels, RSS SET).');
-  out.push('');
-  rssDemo(createVm({ ...base, profile: 'linux-6.1', ethtool: 'netlink' }), out);
   process.stdout.write(out.join('\n') + '\n');
   return 0;
 }
@@ -180,8 +185,9 @@ function main(argv: string[]): number {
       const vm = watch(createVm(vmOptions(options)), 'vm', options);
       tracePhase(vm, ['ethtool', ...args].join(' '));
       const r = vm.ethtool(args);
-      process.stdout.write(r.stdout);
-      process.stderr.write(r.stderr);
+      // in the order glibc lets them out: into a pipe or file (`2>&1`) stdout is held back in blocks,
+      // so a failing ioctl `-l` shows its error line before the heading, as real ethtool does
+      for (const w of flushOrder(r.writes, process.stdout.isTTY ? 'tty' : 'pipe')) (w.fd === 1 ? process.stdout : process.stderr).write(w.data);
       return writeTraces(options) ? r.status : 1;
     }
     case 'session': {

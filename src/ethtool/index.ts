@@ -20,7 +20,7 @@ export {
 } from './kernel-ioctl.js';
 export { ethnlRequest, dumpOrder, type NetlinkKernelOptions } from './kernel-netlink.js';
 export * as ethnl from './nlmsg.js';
-export { OutputLog, mergeOutput, PIPE_BUFFER_SIZE, type OutputWrite } from './output.js';
+export { OutputLog, flushOrder, mergeOutput, PIPE_BUFFER_SIZE, type OutputWrite } from './output.js';
 export { shellWords, type ShellWords } from './shell-words.js';
 export { HELP_4_2, HELP_6_1, HELP_6_15 } from './help-text.js';
 export {

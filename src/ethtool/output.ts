@@ -45,25 +45,46 @@ export class OutputLog {
 }
 
 /**
- * The bytes that reach one destination both streams write to: `tty` (a terminal: write order,
- * `\n` shown as `\r\n` by the line discipline's onlcr) or `pipe` (`cmd >file 2>&1`: stdout held
- * back in 4096-byte blocks until full or exit). Lengths are counted in UTF-16 units, which equal
- * bytes for the ASCII ethtool prints.
+ * The writes as they leave the process, given how glibc buffers ethtool's streams: stderr is
+ * unbuffered; stdout is line-buffered on a terminal (`tty`: each complete line goes out at once)
+ * and block-buffered into a pipe or file (`pipe`: held back until 4096 bytes are pending, then
+ * flushed in whole blocks). What is still pending goes out at exit. Lengths are counted in UTF-16
+ * units, which equal bytes for the ASCII ethtool prints.
  */
-export function mergeOutput(writes: readonly OutputWrite[], mode: 'tty' | 'pipe'): string {
-  if (mode === 'tty') return writes.map((w) => w.data).join('').replace(/\n/g, '\r\n');
-  let merged = '';
+export function flushOrder(writes: readonly OutputWrite[], mode: 'tty' | 'pipe'): OutputWrite[] {
+  const out: OutputWrite[] = [];
   let pending = '';
   for (const w of writes) {
     if (w.fd === 2) {
-      merged += w.data;
+      out.push(w);
       continue;
     }
     pending += w.data;
+    if (mode === 'tty') {
+      const nl = pending.lastIndexOf('\n');
+      if (nl >= 0) {
+        out.push({ fd: 1, data: pending.slice(0, nl + 1) });
+        pending = pending.slice(nl + 1);
+      }
+      continue;
+    }
     while (pending.length > PIPE_BUFFER_SIZE) {
-      merged += pending.slice(0, PIPE_BUFFER_SIZE);
+      out.push({ fd: 1, data: pending.slice(0, PIPE_BUFFER_SIZE) });
       pending = pending.slice(PIPE_BUFFER_SIZE);
     }
   }
-  return merged + pending;
+  if (pending !== '') out.push({ fd: 1, data: pending });
+  return out;
+}
+
+/**
+ * The bytes that reach one destination both streams write to: `tty` (a terminal: {@link flushOrder},
+ * `\n` shown as `\r\n` by the line discipline's onlcr) or `pipe` (`cmd >file 2>&1`: stdout held
+ * back in 4096-byte blocks until full or exit).
+ */
+export function mergeOutput(writes: readonly OutputWrite[], mode: 'tty' | 'pipe'): string {
+  const merged = flushOrder(writes, mode)
+    .map((w) => w.data)
+    .join('');
+  return mode === 'tty' ? merged.replace(/\n/g, '\r\n') : merged;
 }

@@ -25,8 +25,8 @@ export type VmEthtoolStyle = EthtoolStyle;
 export interface VmOptions extends SimVmOptions {
   /**
    * The ethtool that runs the commands. Default `netlink`, except on `linux-4.2`, which had no
-   * ethtool netlink: there ethtool 6.1 silently falls back to its ioctl path, and `legacy` (the
-   * ethtool of 2015) is the period-correct choice.
+   * ethtool netlink: there `netlink` and `netlink-6.15` silently fall back to their ioctl paths
+   * (`ioctl`, `ioctl-6.15`), and `legacy` (the ethtool of 2015) is the period-correct choice.
    */
   readonly ethtool?: VmEthtoolStyle;
   /**
@@ -60,8 +60,10 @@ export class Vm extends SimVm {
     super(options.trace === 'boot' ? { ...options, onBus: (bus) => void (early = startBootTrace(bus, options.onBus)) } : options);
     this.tracer = early;
     const requested = options.ethtool ?? 'netlink';
-    // A 4.2 kernel has no ethtool netlink: ethtool ≥ 5.8 falls back to ioctl without a word.
-    this.ethtoolStyle = this.profile === 'linux-4.2' && requested === 'netlink' ? 'ioctl' : requested;
+    // A 4.2 kernel has no ethtool netlink: ethtool ≥ 5.8 falls back to ioctl without a word
+    // (ethtool-output.md §1), 6.1 and 6.15 alike.
+    const noNetlink = { netlink: 'ioctl', 'netlink-6.15': 'ioctl-6.15' } as const;
+    this.ethtoolStyle = this.profile === 'linux-4.2' && (requested === 'netlink' || requested === 'netlink-6.15') ? noNetlink[requested] : requested;
     if (options.trace === true) this.tracer = traceVm(this);
     this.tracer?.phase(undefined);
   }

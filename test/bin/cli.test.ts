@@ -4,10 +4,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCli } from '../../src/bin/cli-args.js';
 
 const bin = fileURLToPath(new URL('../../dist/bin/netvsc-sim.js', import.meta.url));
+// the spec's captures sit beside the checkout (../shared), or at /work/shared when CI clones elsewhere
+const mergedOrder = [fileURLToPath(new URL('../../../shared/spec/captures/merged-order', import.meta.url)), '/work/shared/spec/captures/merged-order'].find((d) => existsSync(d))!;
 const run = (args: string[], input?: string) => {
   const r = spawnSync(process.execPath, [bin, ...args], { input: input ?? '', encoding: 'utf8', timeout: 60_000 });
   return { stdout: r.stdout, stderr: r.stderr, status: r.status };
@@ -78,6 +82,35 @@ describe('netvsc-sim CLI', () => {
     expect(r.stdout).toContain('== Today: Linux 6.1 (Debian 12), ethtool 6.1 over netlink');
     expect(r.stdout).toMatch(/\[exit 0; wire: \d+ guest→host and \d+ host→guest messages/);
     expect(r.stdout).toContain('What changed since 2015:');
+    // the contract: the demo ends with its closing note; every -L it runs has its wire summary
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('  whole bring-up again (NVSP, buffers, RNDIS queries, NVSP 133 for the subchannels, RSS SET).');
+    const lines = r.stdout.split('\n');
+    lines.forEach((l, i) => {
+      if (/^\$ ethtool (-L|--set-channels) /.test(l)) expect(lines.slice(i + 1).find((x) => x.startsWith('   [exit ')), l).toBeDefined();
+    });
+    expect(r.stdout.indexOf('== Watch RSS spread')).toBeLessThan(r.stdout.indexOf('What changed since 2015:'));
+  });
+
+  it('ethtool into a pipe or file with 2>&1: stderr before the block-buffered stdout, byte for byte as the captures', () => {
+    for (const [style, dev, capture] of [
+      ['ioctl', 'lo', 'ioctl-6.1-l-lo'],
+      ['ioctl', 'nosuchdev', 'ioctl-6.1-l-nosuchdev'],
+      ['netlink', 'lo', 'nl-6.1-l-lo'],
+      ['netlink', 'nosuchdev', 'nl-6.1-l-nosuchdev'],
+    ] as const) {
+      const sh = spawnSync('sh', ['-c', `"${process.execPath}" "${bin}" --ethtool ${style} ethtool -l ${dev} 2>&1; echo "rc=$?"`], { encoding: 'utf8', timeout: 60_000 });
+      expect(sh.stdout, capture).toBe(readFileSync(join(mergedOrder, `${capture}.pipe-merged`), 'utf8'));
+    }
+  });
+
+  it('linux-4.2 has no ethtool netlink: --ethtool netlink-6.15 falls back to ioctl-6.15 as netlink falls back to ioctl', () => {
+    for (const argv of [['-L', 'eth0', 'combined', '65'], ['-L', 'eth0', 'combined', '0'], ['--json', '-l', 'eth0'], ['-l', 'eth0']]) {
+      const nl = run(['--profile', 'linux-4.2', '--ethtool', 'netlink-6.15', 'ethtool', ...argv]);
+      const io = run(['--profile', 'linux-4.2', '--ethtool', 'ioctl-6.15', 'ethtool', ...argv]);
+      expect(nl, argv.join(' ')).toEqual(io);
+    }
+    // the 2015 driver clamps 65 to its maximum and succeeds; netlink's core check would have refused it
+    expect(run(['--profile', 'linux-4.2', '--ethtool', 'netlink-6.15', 'ethtool', '-L', 'eth0', 'combined', '65']).status).toBe(0);
   });
 
   it('rejects bad options and commands with a message naming them', () => {
