@@ -26,6 +26,11 @@ export const NETVSC_DEFAULT_TX = Math.floor(NETVSC_SEND_BUFFER_DEFAULT / NETVSC_
 export const NETVSC_RECEIVE_BUFFER_SIZE_LEGACY = 15 * 1024 * 1024;
 /** Smallest MTU and smallest section size the driver accepts (`NETVSC_MTU_MIN` = ETH_MIN_MTU). */
 export const NETVSC_MTU_MIN = 68;
+/**
+ * `KMALLOC_MAX_SIZE` on x86-64 Linux 6.1 with SLUB: `1 << (MAX_ORDER + PAGE_SHIFT - 1)` with
+ * MAX_ORDER 11, 4 MiB (include/linux/slab.h). A larger `kzalloc` returns NULL.
+ */
+export const KMALLOC_MAX_SIZE = 4 * 1024 * 1024;
 /** `NETVSC_MTU`: max_mtu is this minus the Ethernet header for NVSP ≥ 2. */
 export const NETVSC_MTU = 65535;
 /** Ethernet header length (`ETH_HLEN`). */

@@ -47,6 +47,7 @@ import { VERSION_WIN10 } from '../vmbus/versions.js';
 import { rd16, rd32, wr32 } from './bytes.js';
 import {
   ETH_HLEN,
+  KMALLOC_MAX_SIZE,
   NAPI_POLL_WEIGHT,
   NETVSC_MAX_PKT_SIZE,
   NETVSC_MTU_MIN,
@@ -399,6 +400,12 @@ export class NetvscDevice {
     if (this.profile.validateHost && (this.recvSectionSize < NETVSC_MTU_MIN || this.recvSectionSize * this.recvSectionCnt > bufSize)) {
       this.ndev.warn('RECV_BUF_FAILED', { detail: `invalid recv_section_size ${this.recvSectionSize}` });
       return 'EINVAL';
+    }
+    // 6.1 then kzallocs a one-section copy buffer for each of the 64 channels: a section the host
+    // made larger than kmalloc can serve fails the device add (netvsc.c netvsc_init_buf)
+    if (this.profile.buffers === 'sections' && this.recvSectionSize > KMALLOC_MAX_SIZE) {
+      this.ndev.warn('RECV_BUF_FAILED', { detail: `kzalloc(${this.recvSectionSize}) of a channel's receive copy buffer failed` });
+      return 'ENOMEM';
     }
     this.recvCompletionCnt = this.recvSectionCnt + 1;
     this.allocRecvCompRing(0);
@@ -886,11 +893,19 @@ export class NetvscDevice {
       return 0;
     }
     let count = rd32(bytes, 20);
-    if (netvscXferHeaderSize(count) > desc.offset8 * 8) {
-      if (v) {
+    if (v) {
+      // 6.1 keeps range_cnt in an `int` and NETVSC_XFER_HEADER_SIZE computes in size_t: counts
+      // 0xfffffffd..0xffffffff (-3..-1) give a header of 0..16 bytes and pass; the loop below then
+      // runs no range, a SUCCESS completion still goes back, and the negative count is NAPI work
+      // (drivers/net/hyperv/netvsc.c netvsc_receive, hyperv_net.h NETVSC_XFER_HEADER_SIZE)
+      const signed = count | 0;
+      const header = netvscXferHeaderSize(signed);
+      if (header < 0 || header > desc.offset8 * 8) {
         this.ndev.warn('RECV_BAD_RANGE_COUNT', { queue: q, detail: count });
         return 0;
       }
+      count = signed;
+    } else if (netvscXferHeaderSize(count) > desc.offset8 * 8) {
       // 4.2 read the ranges past the header; only the ones present are modelled
       count = Math.max(0, Math.floor((desc.offset8 * 8 - 24) / 8));
     }

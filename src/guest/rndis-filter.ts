@@ -735,14 +735,13 @@ function receiveData(ndev: NetvscNetdev, nvchan: NetvscChannel, data: Uint8Array
     ndev.warn('RNDIS_PKT_DATA_OVERFLOW', { queue: q, detail: dataLen });
     return NVSP_STAT_FAIL;
   }
-  // rndis_get_ppi: the block checks log once per lookup; the walk can loop forever
+  // rndis_get_ppi validates the block on each of its four lookups, logging each time (so a bad
+  // block is four log lines per packet); the walk can loop forever
   // per_pkt_info_offset / per_pkt_info_len: body offsets 20 and 24 (absolute 28, 32)
   const ppiOff = rd32(data, 8 + 20);
   const ppiLen = rd32(data, 8 + 24);
   const rpktLen = buflen - 8;
-  if (ppiOff !== 0 && (ppiOff < 36 || ppiOff > rpktLen || ppiLen < 12 || ppiLen > rpktLen - ppiOff)) {
-    ndev.warn('RNDIS_PPI_INVALID', { queue: q, detail: `${ppiOff}/${ppiLen}` });
-  }
+  const badBlock = ppiOff !== 0 && (ppiOff < 36 || ppiOff > rpktLen || ppiLen < 12 || ppiLen > rpktLen - ppiOff);
   const lookups: [number, boolean][] = [
     [IEEE_8021Q_INFO, false],
     [TCPIP_CHKSUM_PKTINFO, false],
@@ -751,6 +750,10 @@ function receiveData(ndev: NetvscNetdev, nvchan: NetvscChannel, data: Uint8Array
   ];
   let pktinfo: Uint8Array | null = null;
   for (const [type, internal] of lookups) {
+    if (badBlock) {
+      ndev.warn('RNDIS_PPI_INVALID', { queue: q, detail: `${ppiOff}/${ppiLen}` });
+      continue;
+    }
     const r = linuxGetPpi(data, type, internal, 4);
     if (r.result === 'hang') {
       ndev.warn('RNDIS_PPI_INFINITE_LOOP', { queue: q, detail: r.at });

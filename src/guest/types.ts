@@ -133,7 +133,7 @@ export interface NetvscStats {
   txDropped: number;
   /** Transmit attempts refused because the queue was stopped or the ring full (NETDEV_TX_BUSY). */
   txBusy: number;
-  /** Receive ranges completed with FAIL. */
+  /** Transfer-page packets whose receive completion carried FAIL (one per packet, however many of its ranges failed). */
   rxFailed: number;
   /** Device teardowns by set_channels (6.1 `netvsc_detach`; 4.2 removes the device in place). */
   detaches: number;

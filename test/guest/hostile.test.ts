@@ -292,6 +292,29 @@ describe('hostile host: in-band messages (netvsc_receive_inband)', () => {
     expect(vm.dev.vfAlloc).toBe(0);
   });
 
+  it('an_inband_packet_with_no_nvsp_header_is_logged_and_dropped', () => {
+    // netvsc_receive_inband: msglen < sizeof(struct nvsp_message_header) (4); payloads come in 8s, so 0
+    const vm = nicVm();
+    const b = new Uint8Array(16);
+    const dv = new DataView(b.buffer);
+    dv.setUint16(0, 6, true); // VM_PKT_DATA_INBAND
+    dv.setUint16(2, 2, true);
+    dv.setUint16(4, 2, true);
+    vm.host.rawBytes(0, b);
+    vm.bus.run();
+    expect(codes(vm)).toEqual(['INBAND_TOO_SHORT']);
+    expect(vm.dev.getChannels().combined_count).toBe(8);
+  });
+
+  it('a_transfer_page_packet_with_no_nvsp_header_is_logged_and_dropped_without_a_completion', () => {
+    // netvsc_receive: msglen < sizeof(struct nvsp_message_header)
+    const vm = nicVm();
+    vm.host.rawBytes(0, xfer({ tid: 0x6fn, ranges: [[60, 0]], payloadLen: 0 }));
+    vm.bus.run();
+    expect(codes(vm)).toEqual(['RECV_NVSP_TOO_SHORT']);
+    expect(completionFor(vm.host, 0x6fn)).toEqual([]);
+  });
+
   it('an_inband_message_of_another_type_is_ignored', () => {
     const vm = nicVm();
     vm.host.inband(0, { type: 'SEND_RECV_BUF_COMPLETE', status: 1, num_sections: 1, sections: [{ offset: 0, sub_alloc_size: 1, num_sub_allocs: 1, end_offset: 1 }] });
@@ -345,10 +368,23 @@ describe('hostile host: transfer-page packets (netvsc_receive)', () => {
   it('an_xfer_packet_whose_ranges_do_not_fit_its_header_is_dropped_without_a_completion', () => {
     const vm = nicVm();
     vm.host.rawBytes(0, xfer({ tid: 0x7an, ranges: [[60, 0]], rangeCnt: 2 }));
-    vm.host.rawBytes(0, xfer({ tid: 0x7bn, ranges: [[60, 0]], rangeCnt: 0xffffffff }));
+    // -4 as the kernel's int: 24 + 8·(-4) wraps to a huge size_t
+    vm.host.rawBytes(0, xfer({ tid: 0x7bn, ranges: [[60, 0]], rangeCnt: 0xfffffffc }));
     vm.bus.run();
     expect(codes(vm)).toEqual(['RECV_BAD_RANGE_COUNT', 'RECV_BAD_RANGE_COUNT']);
     expect(completionFor(vm.host, 0x7an)).toEqual([]);
+    expect(completionFor(vm.host, 0x7bn)).toEqual([]);
+  });
+
+  it('a_range_count_of_minus_1_to_minus_3_passes_the_header_check_and_completes_with_success_and_no_range', () => {
+    // int count = range_cnt; NETVSC_XFER_HEADER_SIZE(count) is 16, 8, 0 in size_t: not above offset8 << 3
+    const vm = nicVm();
+    const received = vm.dev.stats.rxPackets[0];
+    for (const [i, rc] of [0xffffffff, 0xfffffffe, 0xfffffffd].entries()) vm.host.rawBytes(0, xfer({ tid: 0x70n + BigInt(i), ranges: [[60, 0]], rangeCnt: rc }));
+    vm.bus.run();
+    expect(codes(vm)).toEqual([]);
+    for (const i of [0, 1, 2]) expect(completionFor(vm.host, 0x70n + BigInt(i))).toEqual([[0, 0x70n + BigInt(i), 1]]);
+    expect(vm.dev.stats.rxPackets[0]).toBe(received);
   });
 
   it('a_range_outside_the_receive_buffer_fails_the_packet_but_the_other_ranges_are_delivered', () => {
@@ -640,7 +676,8 @@ describe('hostile host: data packets (rndis_filter_receive_data)', () => {
     le32(b, 32, 8); // per_pkt_info_len (absolute 32) below 12
     deliverAt(vm.host, b, 9013, 0x93n);
     vm.bus.run();
-    expect(codes(vm)).toEqual(['RNDIS_PPI_INVALID']);
+    // rndis_get_ppi checks the block on each of its four lookups (VLAN, checksum, hash, pktinfo), logging each time
+    expect(codes(vm)).toEqual(Array(4).fill('RNDIS_PPI_INVALID'));
     expect(completionFor(vm.host, 0x93n)).toEqual([[0, 0x93n, 1]]);
     expect(vm.dev.stats.rxPackets[0]).toBe(1);
   });
@@ -649,7 +686,7 @@ describe('hostile host: data packets (rndis_filter_receive_data)', () => {
     const vm = nicVm();
     deliverAt(vm.host, encodeRndisDataPacket(frame()), 9023, 0x99n);
     vm.bus.run();
-    expect(codes(vm)).toEqual(['RNDIS_PPI_INVALID']);
+    expect(codes(vm)).toEqual(Array(4).fill('RNDIS_PPI_INVALID'));
     expect(completionFor(vm.host, 0x99n)).toEqual([[0, 0x99n, 1]]);
     expect(vm.dev.stats.rxPackets[0]).toBe(1);
   });
@@ -816,5 +853,71 @@ describe('hostile host: a chain of polls that would never end (netvsc_poll)', ()
     vm.bus.run({ maxEvents: 100_000 });
     expect(endless(vm)).toEqual([]);
     expect(completionFor(vm.host, tid).length).toBe(1);
+  });
+});
+
+describe('the host buffer completions (spec §2.9; netvsc.c netvsc_init_buf): each check, with Linux cleanup', () => {
+  /** A host that answers SEND_RECV_BUF / SEND_SEND_BUF with the completion fields given. */
+  function bufferHost(o: { recv?: { status?: number; num_sections?: number; offset?: number; size?: number; count?: number }; send?: { status?: number; section_size?: number } }) {
+    return nicVm({
+      host: {
+        interceptNvsp: (h, m) => {
+          if (m.msg.type === 'SEND_RECV_BUF' && o.recv) {
+            const r = o.recv;
+            const n = r.num_sections ?? 1;
+            h.complete(0, m.packet.trans_id, {
+              type: 'SEND_RECV_BUF_COMPLETE',
+              status: r.status ?? 1,
+              num_sections: n,
+              sections: Array.from({ length: n }, () => ({ offset: r.offset ?? 0, sub_alloc_size: r.size ?? SECTION, num_sub_allocs: r.count ?? 512, end_offset: 0 })),
+            });
+            return true;
+          }
+          if (m.msg.type === 'SEND_SEND_BUF' && o.send) {
+            h.complete(0, m.packet.trans_id, { type: 'SEND_SEND_BUF_COMPLETE', status: o.send.status ?? 1, section_size: o.send.section_size ?? 6144 });
+            return true;
+          }
+          return false;
+        },
+      },
+    });
+  }
+  const probe = (vm: ReturnType<typeof nicVm>) => vm.dev.probeResult.value;
+
+  const first = (vm: ReturnType<typeof nicVm>) => codes(vm)[0];
+  /** The receive buffer was accepted: no RECV_BUF_FAILED, and the guest went on to the send buffer. */
+  const recvAccepted = (vm: ReturnType<typeof nicVm>) => !codes(vm).includes('RECV_BUF_FAILED') && vm.host.guestNames().includes('NVSP_MSG1_TYPE_SEND_SEND_BUF');
+
+  it('receive: a failure status, num_sections other than 1, or a section not at offset 0 fail the add with EINVAL', () => {
+    const failed = bufferHost({ recv: { status: 2 } });
+    expect([probe(failed), first(failed)]).toEqual(['EINVAL', 'RECV_BUF_FAILED']);
+    for (const recv of [{ num_sections: 2 }, { num_sections: 0 }, { offset: 4 }]) expect(probe(bufferHost({ recv })), JSON.stringify(recv)).toBe('EINVAL');
+  });
+
+  it('receive: sub_alloc_size 67 fails and 68 passes; size × count past the buffer fails, exactly the buffer passes', () => {
+    const small = bufferHost({ recv: { size: 67 } });
+    expect([probe(small), first(small)]).toEqual(['EINVAL', 'RECV_BUF_FAILED']);
+    expect(recvAccepted(nicVm({ host: { subAllocSize: 68 } }))).toBe(true);
+    const bufSize = 9709 * SECTION + 64; // the 16 MiB default: sections × 1728 rounded up to 4 KiB
+    expect(recvAccepted(nicVm({ host: { subAllocSize: 4096, subAllocCount: bufSize / 4096 } }))).toBe(true);
+    const over = bufferHost({ recv: { size: 4096, count: bufSize / 4096 + 1 } });
+    expect([probe(over), first(over)]).toEqual(['EINVAL', 'RECV_BUF_FAILED']);
+  });
+
+  it('receive: a section kmalloc cannot serve (above 4 MiB) fails the add with ENOMEM, with the revoke and teardown', () => {
+    expect(recvAccepted(nicVm({ host: { subAllocSize: 4 << 20, subAllocCount: 2 } }))).toBe(true);
+    const big = bufferHost({ recv: { size: (4 << 20) + 8, count: 2 } });
+    expect(probe(big)).toBe('ENOMEM');
+    expect(first(big)).toBe('RECV_BUF_FAILED');
+    const names = big.host.guestNames();
+    expect(names.slice(names.indexOf('NVSP_MSG1_TYPE_SEND_RECV_BUF') + 1)).toEqual(['NVSP_MSG1_TYPE_REVOKE_RECV_BUF', 'GPADL_TEARDOWN', 'CLOSECHANNEL', 'GPADL_TEARDOWN']);
+  });
+
+  it('send: a failure status or a section below 68 bytes fail the add with EINVAL; 68 passes', () => {
+    const failed = bufferHost({ send: { status: 2 } });
+    expect([probe(failed), first(failed)]).toEqual(['EINVAL', 'SEND_BUF_FAILED']);
+    expect(probe(bufferHost({ send: { section_size: 67 } }))).toBe('EINVAL');
+    expect(probe(bufferHost({ send: { section_size: 0 } }))).toBe('EINVAL');
+    expect(probe(nicVm({ host: { sendSectionSize: 68 } }))).toBe(0);
   });
 });
