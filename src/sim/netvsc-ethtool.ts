@@ -76,7 +76,7 @@ export function netvscEthtoolStats(dev: NetvscNetdev, presentCpus: number): bigi
   for (let q = 0; q < nv.numChn; q++) {
     const c = nv.chanTable[q]!;
     out.push(BigInt(c.txPackets), BigInt(c.txBytes), 0n, BigInt(c.rxPackets), BigInt(c.rxBytes), 0n, 0n, 0n);
-    const cpu = pcpu[c.channel.targetVp];
+    const cpu = pcpu[c.channel.targetCpu];
     if (cpu) {
       cpu[0]! += c.rxPackets;
       cpu[1]! += c.rxBytes;

@@ -154,7 +154,7 @@ export class SimVm {
     this.ifname = options.ifname ?? 'eth0';
     this.seed = options.seed ?? 1;
     this.maxEvents = options.maxEventsPerOperation ?? 5_000_000;
-    this.bus = createBus({ seed: this.seed });
+    this.bus = createBus({ seed: this.seed, guest: { cpus: this.vcpus } });
     options.onBus?.(this.bus);
     const { queues, nvsp, ...netvsp } = options.host ?? {};
     this.host = createNetvspHost(this.bus.host, {

@@ -202,6 +202,8 @@ export class GuestChannel {
   maxPktSize = 0;
   /** VP the host interrupts (`target_cpu`'s VP). */
   targetVp = 0;
+  /** `target_cpu`: the CPU `init_vp_index` gave the channel (or a MODIFYCHANNEL moved it to). */
+  targetCpu = 0;
   /** How the channel callback runs (`callback_mode`; netvsc uses HV_CALL_ISR). */
   callbackMode: HvCallbackModeName = 'HV_CALL_BATCHED';
   /** The driver's channel callback (`onchannel_callback`), run on interrupts; `null` when closed or rescinded. */
@@ -375,6 +377,11 @@ export interface VmbusGuestOptions {
   readonly isolated?: boolean;
   /** VP index of CPU 0 (INITIATE_CONTACT target_vcpu). */
   readonly connectVp?: number;
+  /**
+   * `num_online_cpus()` (default 1), all on one NUMA node, CPU n on VP n: the channels of perf
+   * devices (NIC, SCSI, IDE, FC, ND) are spread over them as `init_vp_index` spreads them.
+   */
+  readonly cpus?: number;
   /** Send REQUESTOFFERS after connecting (default true, as vmbus_bus_init does). */
   readonly requestOffers?: boolean;
 }
@@ -383,8 +390,8 @@ export interface VmbusGuestOptions {
  * Linux's VMBus driver in a guest.
  *
  * Simplifications (listed, not hidden): hibernation (resume re-offers, `ignore_any_offer_msg`),
- * hv_sock devices, CPU placement of channels (`init_vp_index`: every channel targets VP
- * `connectVp` unless the driver sets `targetVp`) and memory-allocation failures other than guest
+ * hv_sock devices, NUMA (one node holds every CPU; `init_vp_index` spreads perf channels over
+ * {@link VmbusGuestOptions.cpus}, CPU n on VP n) and memory-allocation failures other than guest
  * memory exhaustion are not modelled; the hypercall retry loop of `vmbus_post_msg` waits virtual
  * time instead of spinning.
  */
@@ -401,8 +408,12 @@ export class VmbusGuest {
   readonly maxVersion: number;
   /** An isolated (SNP/TDX) guest: refuses offers of disallowed classes and versions below 5.2. */
   readonly isolated: boolean;
-  /** VP index sent as INITIATE_CONTACT `target_vcpu`, and the default `target_vp` of every channel. */
+  /** VP index sent as INITIATE_CONTACT `target_vcpu`, and the `target_vp` of channels bound to VMBUS_CONNECT_CPU (CPU 0). */
   readonly connectVp: number;
+  /** `num_online_cpus()` ({@link VmbusGuestOptions.cpus}). */
+  readonly cpus: number;
+  /** `hv_context.hv_numa_map[0]`: CPUs a perf channel was given, so the next one goes elsewhere. */
+  private readonly allocatedCpus = new Set<number>();
   /** `vmbus_connection.conn_state`. */
   connState: VmbusConnectStateName = 'DISCONNECTED';
   /** Negotiated version (`vmbus_proto_version`), 0 before. */
@@ -453,6 +464,8 @@ export class VmbusGuest {
     this.maxVersion = options.maxVersion ?? this.versions[0] ?? 0;
     this.isolated = options.isolated ?? false;
     this.connectVp = options.connectVp ?? 0;
+    this.cpus = options.cpus ?? 1;
+    if (!Number.isInteger(this.cpus) || this.cpus < 1) throw new RangeError(`VmbusGuestOptions.cpus: ${this.cpus} is not a CPU count (1 or more)`);
     this.connWq = new WorkQueue(this.scheduler, 'hv_vmbus_con');
     this.rescindWq = new WorkQueue(this.scheduler, 'hv_vmbus_rescind');
     this.priWq = new WorkQueue(this.scheduler, 'hv_pri_chan');
@@ -792,8 +805,10 @@ export class VmbusGuest {
     }
     const ch = new GuestChannel(this, offer, bytes);
     ch.setupState(offer, bytes);
-    ch.targetVp = this.connectVp;
     const primary = this.chnList.find((c) => c.offermsg.offer.if_type === offer.offer.if_type && c.offermsg.offer.if_instance === offer.offer.if_instance);
+    // vmbus_process_offer places the channel before it checks a subchannel's index
+    ch.targetCpu = this.initVpIndex(ch, primary ?? null);
+    ch.targetVp = this.vpOf(ch.targetCpu);
     this.offerInProgress--;
     if (!primary) {
       this.chnList.push(ch);
@@ -841,7 +856,59 @@ export class VmbusGuest {
       const i = ch.primary.subchannels.indexOf(ch);
       if (i >= 0) ch.primary.subchannels.splice(i, 1);
     }
+    // init_vp_index may hand the CPU out again, unless another perf channel still targets it
+    if (this.isPerfChannel(ch)) this.clearAllocatedCpu(ch.targetCpu);
     if (ch.relid !== INVALID_RELID) yield* this.post(makeChannelMessage('CHANNELMSG_RELID_RELEASED', { child_relid: ch.relid }));
+  }
+
+  /** `hv_is_perf_channel`: the device class spreads its channels over the CPUs. */
+  private isPerfChannel(ch: GuestChannel): boolean {
+    return VMBUS_DEVICE_CLASSES.find((c) => c.name === ch.deviceType)?.perfDevice ?? false;
+  }
+
+  /** `hv_cpu_number_to_vp_number` (CPU n on VP n; VMBUS_CONNECT_CPU on {@link connectVp}). */
+  private vpOf(cpu: number): number {
+    return cpu === 0 ? this.connectVp : cpu;
+  }
+
+  /**
+   * `init_vp_index` (drivers/hv/channel_mgmt.c): a non-perf channel goes to VMBUS_CONNECT_CPU (0).
+   * A perf channel takes the first CPU not yet allocated (all of them free again once every one
+   * is), retrying up to ncpu + 1 times while a subchannel's CPU is already used by its primary or
+   * a sibling; each CPU tried stays allocated.
+   */
+  private initVpIndex(ch: GuestChannel, primary: GuestChannel | null): number {
+    if (!this.isPerfChannel(ch)) return 0;
+    const ncpu = this.cpus;
+    let target = 0;
+    for (let i = 1; i <= ncpu + 1; i++) {
+      target = -1;
+      for (let c = 0; c < ncpu && target < 0; c++) if (!this.allocatedCpus.has(c)) target = c;
+      if (target < 0) {
+        // every CPU of the node has had a channel: the map starts over
+        this.allocatedCpus.clear();
+        target = 0;
+      }
+      this.allocatedCpus.add(target);
+      if (ch.offermsg.offer.sub_channel_index >= ncpu || i > ncpu || !this.cpuSelfUsed(target, ch, primary)) break;
+    }
+    return target;
+  }
+
+  /** `hv_cpuself_used`: the primary or another of its subchannels already targets `cpu`. */
+  private cpuSelfUsed(cpu: number, ch: GuestChannel, primary: GuestChannel | null): boolean {
+    if (!primary) return false;
+    if (primary.targetCpu === cpu) return true;
+    return primary.subchannels.some((sc) => sc !== ch && sc.targetCpu === cpu);
+  }
+
+  /** `hv_clear_allocated_cpu`: frees `cpu` unless a perf channel (primary or subchannel) still targets it. */
+  private clearAllocatedCpu(cpu: number): void {
+    for (const p of this.chnList) {
+      if (!this.isPerfChannel(p)) continue;
+      if (p.targetCpu === cpu || p.subchannels.some((sc) => sc.targetCpu === cpu)) return;
+    }
+    this.allocatedCpus.delete(cpu);
   }
 
   /** `vmbus_onoffer_rescind`. */
@@ -1094,7 +1161,15 @@ export class VmbusGuest {
       failed = (yield* this.post(msg)) !== 0;
     }
     if (failed) return fail('EIO');
+    // target_cpu_store: hv_update_allocated_cpus(old, new) (the VP is the CPU; VP connectVp is CPU 0)
+    const cpu = targetVp === this.connectVp ? 0 : targetVp;
+    const old = ch.targetCpu;
     ch.targetVp = targetVp;
+    ch.targetCpu = cpu;
+    if (this.isPerfChannel(ch)) {
+      this.allocatedCpus.add(cpu);
+      this.clearAllocatedCpu(old);
+    }
     return OK;
   }
 

@@ -148,3 +148,19 @@ describe('after a hang, RTNL stays held (a set_channels waiting for ever on the 
     expect(pending.settled && pending.value).toBe(0);
   });
 });
+
+describe('channel CPUs on the wire (init_vp_index)', () => {
+  it('each OPENCHANNEL targets its own VP: 0..N-1 at boot and again after -L', () => {
+    const vm = createVm({ vcpus: 4 });
+    const opens: [number, number][] = [];
+    vm.bus.hypervisor.addTap((e) => {
+      // OPENCHANNEL (msgtype 5): child_relid at 8, target_vp at 20
+      if (e.kind === 'post' && e.payload[0] === 5) opens.push([e.payload[8]!, e.payload[20]!]);
+    });
+    expect(vm.ethtool('-L eth0 combined 2').status).toBe(0);
+    expect(opens).toEqual([[1, 0], [2, 1]]);
+    // the rescinded subchannels gave their CPUs back: combined 4 uses VPs 0..3 again
+    expect(vm.ethtool('-L eth0 combined 4').status).toBe(0);
+    expect(opens.slice(2)).toEqual([[1, 0], [2, 1], [3, 2], [4, 3]]);
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as fc from 'fast-check';
-import { HV_NIC_GUID, HV_PCIE_GUID, HV_SCSI_GUID } from '../../src/vmbus/guids.js';
+import { HV_KVP_GUID, HV_NIC_GUID, HV_PCIE_GUID, HV_SCSI_GUID } from '../../src/vmbus/guids.js';
 import { encodeChannelMessage, makeChannelMessage, STATUS_UNSUCCESSFUL, HV_STATUS_INSUFFICIENT_BUFFERS, HV_STATUS_INVALID_PARAMETER } from '../../src/vmbus/messages.js';
 import { GuestMemory } from '../../src/vmbus/memory.js';
 import {
@@ -17,6 +17,7 @@ import {
 import { RING_CONTROL_SIZE } from '../../src/vmbus/ring.js';
 import { decodePacket } from '../../src/vmbus/packet.js';
 import { NIC_INSTANCE, NIC2_INSTANCE, connectedNic, hostSays, netvscLike, postRaw, recordedBus } from './bus-helpers.js';
+import type { Bus } from '../../src/vmbus/bus.js';
 
 const inband = (payload: number[], flags = 0) => ({ kind: 'inband' as const, flags, trans_id: 0n, payload: new Uint8Array(payload) });
 
@@ -731,6 +732,74 @@ describe('unload', () => {
     postRaw(rec.bus, 1, encodeChannelMessage(makeChannelMessage('CHANNELMSG_REQUESTOFFERS')));
     rec.bus.run();
     expect(rec.bus.host.rejected.map((r) => [r.reason, r.msgtype])).toEqual([['INVALID_MESSAGE_TYPE', 3]]);
+  });
+});
+
+describe('channel CPUs (init_vp_index, drivers/hv/channel_mgmt.c)', () => {
+  const vps = (rec: ReturnType<typeof connectedNic>) => rec.posted('CHANNELMSG_OPENCHANNEL').map((m) => [m.child_relid, m.target_vp]);
+  const offer = (bus: Bus, ...idx: number[]) => idx.map((i) => bus.host.addChannel({ ifType: HV_NIC_GUID, ifInstance: NIC_INSTANCE, subChannelIndex: i }));
+
+  it('a NIC primary and its subchannels go to the first free CPUs, one each', () => {
+    const rec = connectedNic({ guest: { cpus: 4 } });
+    offer(rec.bus, 1, 2, 3);
+    rec.bus.run();
+    expect(vps(rec)).toEqual([[1, 0], [2, 1], [3, 2], [4, 3]]);
+  });
+
+  it('a removed subchannel gives its CPU back (hv_process_channel_removal); the next offer takes it', () => {
+    // offered, never opened: a rescind removes the channel at once (RELID_RELEASED)
+    const rec = connectedNic({ guest: { cpus: 4 } }, {}, { open: false });
+    const [s1, s2] = offer(rec.bus, 1, 2);
+    rec.bus.run();
+    const vp = (relid: number) => rec.bus.guest.channel(relid)?.targetVp;
+    expect([vp(1), vp(2), vp(3)]).toEqual([0, 1, 2]);
+    rec.bus.host.rescind(s1!);
+    rec.bus.run();
+    expect(rec.posted('CHANNELMSG_RELID_RELEASED').map((m) => m.child_relid)).toEqual([2]);
+    const [s3] = offer(rec.bus, 3);
+    rec.bus.run();
+    expect([vp(s2!.relid), vp(s3!.relid)]).toEqual([2, 1]);
+  });
+
+  it('when every CPU has had a channel the map starts over, skipping the CPUs the primary and its siblings use', () => {
+    // 2 CPUs: sc1 takes 1; sc2 finds both taken, starts over at 0 (the primary's), then 1 (sc1's), and
+    // past ncpu tries keeps 0; sc3 (index ≥ ncpu) takes the first free CPU without looking
+    const rec = connectedNic({ guest: { cpus: 2 } });
+    offer(rec.bus, 1, 2, 3);
+    rec.bus.run();
+    expect(vps(rec)).toEqual([[1, 0], [2, 1], [3, 0], [4, 1]]);
+  });
+
+  it('a subchannel skips a CPU its primary already uses, even when another device left it the only free one', () => {
+    // 3 CPUs: NIC primary 0, a SCSI primary 1, NIC sc1 2; sc2 finds all taken, starts over at 0, which
+    // is its primary's (hv_cpuself_used), and takes 1 instead
+    const rec = connectedNic({ guest: { cpus: 3 } });
+    const scsi = rec.bus.host.addChannel({ ifType: HV_SCSI_GUID, ifInstance: NIC2_INSTANCE });
+    rec.bus.run();
+    offer(rec.bus, 1, 2);
+    rec.bus.run();
+    expect(rec.bus.guest.channel(scsi.relid)?.targetVp).toBe(1);
+    expect(vps(rec)).toEqual([[1, 0], [3, 2], [4, 1]]);
+  });
+
+  it('a channel of a class that is not a perf device stays on CPU 0 and takes no CPU from the NICs', () => {
+    const rec = connectedNic({ guest: { cpus: 4 } });
+    rec.bus.host.addChannel({ ifType: HV_KVP_GUID, ifInstance: NIC2_INSTANCE });
+    offer(rec.bus, 1);
+    rec.bus.run();
+    const kvp = rec.received('CHANNELMSG_OFFERCHANNEL').find((o) => o.offer.if_type === HV_KVP_GUID)!;
+    expect(rec.bus.guest.channel(kvp.child_relid)?.targetVp).toBe(0);
+    expect(vps(rec)).toEqual([[1, 0], [3, 1]]);
+  });
+
+  it('a MODIFYCHANNEL moves the channel CPU: the old one is free again, the new one taken', () => {
+    const rec = connectedNic({ guest: { cpus: 4 } });
+    expect(rec.bus.guest.modifyChannel(rec.drv.primaries[0]!, 2).settled).toBe(false);
+    rec.bus.run();
+    offer(rec.bus, 1, 2);
+    rec.bus.run();
+    // CPU 0 was given back; CPU 2 is the primary's, so the subchannels get 0 (not the primary's) and 1
+    expect(vps(rec)).toEqual([[1, 0], [2, 0], [3, 1]]);
   });
 });
 
