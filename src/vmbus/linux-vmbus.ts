@@ -335,6 +335,36 @@ export class GuestChannel {
 }
 
 /** An ordered work queue (Linux's single-threaded workqueues): one flow at a time, FIFO. */
+/**
+ * `vmbus_connection.channel_mutex`: a sleeping lock with FIFO hand-off. The driver's close holds it
+ * across each channel's CLOSECHANNEL and GPADL teardown, and the rescind handler takes it before it
+ * looks the channel up and again before it releases a subchannel's relid.
+ */
+class ChannelMutex {
+  private held = false;
+  private readonly waiters: Completion<void>[] = [];
+
+  constructor(private readonly scheduler: Scheduler) {}
+
+  /** `mutex_lock`. */
+  *lock(): BlockingFlow<void> {
+    if (!this.held) {
+      this.held = true;
+      return;
+    }
+    const c = new Completion<void>();
+    this.waiters.push(c);
+    yield c; // ownership is handed over by unlock()
+  }
+
+  /** `mutex_unlock`: the first sleeper gets the lock and runs when the scheduler wakes it. */
+  unlock(): void {
+    const next = this.waiters.shift();
+    if (next) this.scheduler.schedule(0, () => next.settle(), 'guest: channel_mutex hand-off');
+    else this.held = false;
+  }
+}
+
 class WorkQueue {
   private readonly items: (() => BlockingFlow<unknown>)[] = [];
   private running = false;
@@ -391,7 +421,8 @@ export interface VmbusGuestOptions {
  *
  * Simplifications (listed, not hidden): hibernation (resume re-offers, `ignore_any_offer_msg`),
  * hv_sock devices, NUMA (one node holds every CPU; `init_vp_index` spreads perf channels over
- * {@link VmbusGuestOptions.cpus}, CPU n on VP n) and memory-allocation failures other than guest
+ * {@link VmbusGuestOptions.cpus}, CPU n on VP n), `channel_mutex` outside close and rescind (offer
+ * processing and MODIFYCHANNEL do not wait for it) and memory-allocation failures other than guest
  * memory exhaustion are not modelled; the hypercall retry loop of `vmbus_post_msg` waits virtual
  * time instead of spinning.
  */
@@ -446,6 +477,8 @@ export class VmbusGuest {
   private unloadEvent: Completion<void> = new Completion();
   private readonly connWq: WorkQueue;
   private readonly rescindWq: WorkQueue;
+  /** `vmbus_connection.channel_mutex`. */
+  private readonly channelMutex: ChannelMutex;
   private readonly priWq: WorkQueue;
   private readonly subWq: WorkQueue;
   private readonly options: VmbusGuestOptions;
@@ -468,6 +501,7 @@ export class VmbusGuest {
     if (!Number.isInteger(this.cpus) || this.cpus < 1) throw new RangeError(`VmbusGuestOptions.cpus: ${this.cpus} is not a CPU count (1 or more)`);
     this.connWq = new WorkQueue(this.scheduler, 'hv_vmbus_con');
     this.rescindWq = new WorkQueue(this.scheduler, 'hv_vmbus_rescind');
+    this.channelMutex = new ChannelMutex(this.scheduler);
     this.priWq = new WorkQueue(this.scheduler, 'hv_pri_chan');
     this.subWq = new WorkQueue(this.scheduler, 'hv_sub_chan');
     hypervisor.attachGuest({ onSynicMessage: () => this.onSynicMessage(), onSynicEvent: () => this.onSynicEvent() });
@@ -914,11 +948,14 @@ export class VmbusGuest {
   /** `vmbus_onoffer_rescind`. */
   private *onRescind(relid: number): BlockingFlow<void> {
     while (this.offerInProgress !== 0) yield this.sleep(1_000_000);
+    // the lookup waits for channel_mutex: a close in progress (its GPADL teardown included) goes first
+    yield* this.channelMutex.lock();
     if (relid >= MAX_CHANNEL_RELIDS) this.warn('RELID_OUT_OF_RANGE', { relid });
     const ch = this.channel(relid);
-    if (!ch) return;
-    if (ch.rescindRef) return;
-    ch.rescindRef = true;
+    const already = ch?.rescindRef ?? false;
+    if (ch) ch.rescindRef = true;
+    this.channelMutex.unlock();
+    if (!ch || already) return;
     // vmbus_reset_channel_cb
     ch.onChannelCallback = null;
     ch.scCreationCallback = null;
@@ -937,10 +974,15 @@ export class VmbusGuest {
         const r = ch.driver.remove(ch, this);
         if (r instanceof Completion) yield r;
       }
+      // vmbus_device_release
+      yield* this.channelMutex.lock();
       yield* this.processChannelRemoval(ch);
+      this.channelMutex.unlock();
     } else if (ch.primary !== null) {
+      yield* this.channelMutex.lock();
       if (ch.state === 'CHANNEL_OPEN_STATE') yield* this.processChannelRemoval(ch);
       else ch.rescindEvent.settle();
+      this.channelMutex.unlock();
     }
   }
 
@@ -1095,15 +1137,20 @@ export class VmbusGuest {
 
   private *closeFlow(ch: GuestChannel): BlockingFlow<VmbusResult> {
     if (ch.primary !== null) return fail('EINVAL');
+    // vmbus_disconnect_ring: each close under channel_mutex, subchannels first
     for (const sub of [...ch.subchannels]) {
       if (sub.rescind) yield sub.rescindEvent;
+      yield* this.channelMutex.lock();
       const r = yield* this.closeInternal(sub);
       if (r.ok) {
         this.freeRing(sub);
         if (sub.rescind) yield* this.processChannelRemoval(sub);
       }
+      this.channelMutex.unlock();
     }
+    yield* this.channelMutex.lock();
     const r = yield* this.closeInternal(ch);
+    this.channelMutex.unlock();
     if (r.ok) this.freeRing(ch);
     return r;
   }

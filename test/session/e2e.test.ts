@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createVm } from '../../src/session/vm.js';
 import { SimHangError } from '../../src/sim/vm.js';
 import { spawn } from '../../src/vmbus/scheduler.js';
+import { CHANNELMSG } from '../../src/vmbus/messages.js';
 
 interface Step {
   command: string;
@@ -162,5 +163,33 @@ describe('channel CPUs on the wire (init_vp_index)', () => {
     // the rescinded subchannels gave their CPUs back: combined 4 uses VPs 0..3 again
     expect(vm.ethtool('-L eth0 combined 4').status).toBe(0);
     expect(opens.slice(2)).toEqual([[1, 0], [2, 1], [3, 2], [4, 3]]);
+  });
+});
+
+describe('channel_mutex on the wire (vmbus_disconnect_ring, vmbus_onoffer_rescind)', () => {
+  it('the rescinded subchannels release their relids only after the primary close, its ring GPADL teardown included, let go of the mutex', () => {
+    const vm = createVm({ vcpus: 4 });
+    // [direction, msgtype, the u32 at payload offset 8 (child_relid, or the gpadl of TORNDOWN)]
+    const seen: [string, number, number][] = [];
+    const u32 = (b: Uint8Array, o: number) => (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+    vm.bus.hypervisor.addTap((e) => {
+      if (e.kind === 'post') seen.push(['g2h', u32(e.payload, 0), u32(e.payload, 8)]);
+      else if (e.kind === 'message') seen.push(['h2g', u32(e.slot, 16), u32(e.slot, 24)]);
+    });
+    expect(vm.ethtool('-L eth0 combined 2').status).toBe(0);
+    const at = (dir: string, type: number, value?: number, from = 0) =>
+      seen.findIndex(([d, t, v], i) => i >= from && d === dir && t === type && (value === undefined || v === value));
+    // the primary's CLOSECHANNEL, then its ring's GPADL_TEARDOWN, whose TORNDOWN is the next one the host sends
+    const closePrimary = at('g2h', CHANNELMSG.CHANNELMSG_CLOSECHANNEL, 1);
+    expect(closePrimary).toBeGreaterThan(0);
+    expect(at('g2h', CHANNELMSG.CHANNELMSG_GPADL_TEARDOWN, 1, closePrimary)).toBe(closePrimary + 1);
+    const torndown = at('h2g', CHANNELMSG.CHANNELMSG_GPADL_TORNDOWN, undefined, closePrimary);
+    const rescinds = seen.flatMap(([d, t, v], i) => (d === 'h2g' && t === CHANNELMSG.CHANNELMSG_RESCIND_CHANNELOFFER ? [[v, i]] : []));
+    const released = seen.flatMap(([d, t, v], i) => (d === 'g2h' && t === CHANNELMSG.CHANNELMSG_RELID_RELEASED ? [[v, i]] : []));
+    expect(rescinds.map(([v]) => v)).toEqual([2, 3, 4]);
+    expect(released.map(([v]) => v)).toEqual([2, 3, 4]);
+    // the host rescinded while the primary's ring teardown was pending, and no relid went back before it was done
+    expect(rescinds[0]![1]).toBeLessThan(torndown);
+    expect(released[0]![1]).toBeGreaterThan(torndown);
   });
 });
