@@ -99,7 +99,7 @@ export function kernelGetRss(system: EthtoolSystem, name: string, req: { rssCont
   return { indirSize, keySize, hfunc: cfg.hfunc & 0xff, indir, key };
 }
 
-/** ETHTOOL_GRXFHINDIR (`ethtool_get_rxfh_indir`): size query (`userSize` 0) or the table. */
+/** ETHTOOL_GRXFHINDIR (`ethtool_get_rxfh_indir`): size query (`userSize` 0) or the table (`userSize` at least the table size). */
 export function kernelGetRxfhIndir(
   system: EthtoolSystem,
   name: string,
@@ -118,8 +118,8 @@ export function kernelGetRxfhIndir(
   if (!dev.getRxfhIndirSize || !dev.getRxfhConfig) return 'EOPNOTSUPP';
   const size = dev.getRxfhIndirSize() >>> 0;
   if (size === 0) return 'EOPNOTSUPP';
-  if (userSize === 0) return { size, indir: [] };
-  if (userSize !== size) return 'EINVAL';
+  // a user buffer smaller than the table is an error; a larger one gets the table (size written back)
+  if (userSize >>> 0 < size) return userSize === 0 ? { size, indir: [] } : 'EINVAL';
   const cfg = dev.getRxfhConfig();
   if (isErrno(cfg)) return cfg;
   return { size, indir: Array.from({ length: size }, (_, i) => (cfg.indir[i] ?? 0) >>> 0) };

@@ -274,7 +274,7 @@ export class NetvscNetdev {
   /** Message, queue and detach/attach counters; they survive detach/attach. */
   readonly stats: NetvscStats = newStats();
   /** Linux's `eth_stats` counters the model keeps. */
-  readonly ethStats: NetvscEthStats = { txSendFull: 0, rxCompBusy: 0, notifyPeers: 0 };
+  readonly ethStats: NetvscEthStats = { txSendFull: 0, txBusy: 0, txNoSpace: 0, stopQueue: 0, wakeQueue: 0, rxCompBusy: 0, notifyPeers: 0 };
   /** What Linux would have logged (netdev_err/netdev_warn), oldest first, with virtual time and queue. */
   readonly warnings: NetvscWarning[] = [];
   /** Result of probe (0 or the error that made it fail). */
@@ -749,8 +749,10 @@ export class NetvscNetdev {
     if (ret === 0) return { ok: true, queue: q };
     if (ret === 'EAGAIN') {
       this.stats.txBusy++;
+      this.ethStats.txBusy++;
       return { ok: false, busy: true, queue: q };
     }
+    if (ret === 'ENOSPC') this.ethStats.txNoSpace++;
     this.stats.txDropped++;
     return { ok: false, busy: false, queue: q, error: ret };
   }

@@ -643,14 +643,14 @@ export class NetvscDevice {
       // a control message's slot holds 0 (no skb); its completion needs no record
       if (reqId !== 0n) this.txRecords.set(reqId, record);
       this.ndev.countSent('NVSP_MSG1_TYPE_SEND_RNDIS_PKT');
-      if (ringAvail < 10) this.ndev.txqStopped[q] = true;
+      if (ringAvail < 10) this.stopQueue(q);
     } else if (ret === 'EAGAIN') {
-      this.ndev.txqStopped[q] = true;
+      this.stopQueue(q);
     } else {
       this.ndev.warn('SEND_FAILED', { queue: q, detail: ret });
     }
     if (this.ndev.txqStopped[q] && nvchan.queueSends < 1 && !this.txDisable) {
-      this.ndev.txqStopped[q] = false;
+      this.wakeQueue(q);
       if (ret === 'EAGAIN') ret = 'ENOSPC';
     }
     return ret;
@@ -867,8 +867,20 @@ export class NetvscDevice {
     } else if (this.ndev.txqStopped[q] && !this.txDisable) {
       const out = c.channel.rings?.outbound;
       const pct = out ? ringAvailPercent(out) : 0;
-      if (pct > 20 || c.queueSends < 1) this.ndev.txqStopped[q] = false;
+      if (pct > 20 || c.queueSends < 1) this.wakeQueue(q);
     }
+  }
+
+  /** `netif_tx_stop_queue` + `eth_stats.stop_queue++` (netvsc_send_pkt counts every stop it makes). */
+  private stopQueue(q: number): void {
+    this.ndev.txqStopped[q] = true;
+    this.ndev.ethStats.stopQueue++;
+  }
+
+  /** `netif_tx_wake_queue` + `eth_stats.wake_queue++`. */
+  private wakeQueue(q: number): void {
+    this.ndev.txqStopped[q] = false;
+    this.ndev.ethStats.wakeQueue++;
   }
 
   /** `netvsc_receive`: a transfer-page packet of RNDIS messages from the receive buffer. */

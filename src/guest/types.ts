@@ -142,12 +142,20 @@ export interface NetvscStats {
 }
 
 /**
- * Per-netdev counters beside {@link NetvscStats}: two of Linux's driver-private ethtool counters
- * (`ndev_ctx->eth_stats`, shown by `ethtool -S`) and one the model adds.
+ * Per-netdev counters beside {@link NetvscStats}: Linux's driver-private ethtool counters the
+ * model's paths move (`ndev_ctx->eth_stats`, shown by `ethtool -S`) and one the model adds.
  */
 export interface NetvscEthStats {
   /** `tx_send_full`: a frame small enough for a send section found none free and went by page ranges. */
   txSendFull: number;
+  /** `tx_busy`: netvsc_xmit got -EAGAIN from the ring and returned NETDEV_TX_BUSY (a frame offered to a stopped queue never reaches the driver). */
+  txBusy: number;
+  /** `tx_no_space`: the ring was full with nothing in flight to free it (-EAGAIN turned into -ENOSPC): the frame is dropped. */
+  txNoSpace: number;
+  /** `stop_queue`: netvsc_send_pkt stopped the queue (ring below 10% free after a send, or full). */
+  stopQueue: number;
+  /** `wake_queue`: the queue was woken (a send completion left over 20% free or nothing in flight, or nothing was in flight when it stopped). */
+  wakeQueue: number;
   /** `rx_comp_busy`: a receive completion could not be written (ring full); it stays queued for the next poll. */
   rxCompBusy: number;
   /** Not a Linux counter: `__netdev_notify_peers` calls (gratuitous ARP), made when MEDIA_CONNECT arrives while the link is already up. */

@@ -48,8 +48,9 @@ export function netvscStatsStrings(dev: NetvscNetdev, presentCpus: number): stri
 }
 
 /**
- * `netvsc_get_ethtool_stats`: the `eth_stats` counters the model keeps (tx_busy, tx_send_full,
- * rx_comp_busy; the model never takes the paths behind the others, which stay 0), the VF sums (no
+ * `netvsc_get_ethtool_stats`: the `eth_stats` counters the model keeps (tx_no_space, tx_busy,
+ * tx_send_full, rx_comp_busy, stop_queue, wake_queue; the model never takes the paths behind the
+ * others — scatter, memory, oversize, VLAN errors — which stay 0), the VF sums (no
  * VF: 0), per channel of the current device what crossed its ring (packets/bytes; no XDP: 0), and
  * per present CPU the channels' sums by the CPU their interrupts target.
  */
@@ -60,14 +61,14 @@ export function netvscEthtoolStats(dev: NetvscNetdev, presentCpus: number): bigi
   const global: Record<(typeof NETVSC_GLOBAL_STATS)[number], number> = {
     tx_scattered: 0,
     tx_no_memory: 0,
-    tx_no_space: 0,
+    tx_no_space: e.txNoSpace,
     tx_too_big: 0,
-    tx_busy: dev.stats.txBusy,
+    tx_busy: e.txBusy,
     tx_send_full: e.txSendFull,
     rx_comp_busy: e.rxCompBusy,
     rx_no_memory: 0,
-    stop_queue: 0,
-    wake_queue: 0,
+    stop_queue: e.stopQueue,
+    wake_queue: e.wakeQueue,
     vlan_error: 0,
   };
   const out: bigint[] = NETVSC_GLOBAL_STATS.map((n) => BigInt(global[n]));

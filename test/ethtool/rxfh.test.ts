@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createVm } from '../../src/session/vm.js';
-import { runEthtool, scanHex2 } from '../../src/ethtool/index.js';
+import { kernelGetRxfhIndir, runEthtool, scanHex2 } from '../../src/ethtool/index.js';
 import { replayCase, sessionCases, type SessionCase } from './session-cases.js';
 
 const RSS_SET = 'RNDIS_MSG_SET OID_GEN_RECEIVE_SCALE_PARAMETERS';
@@ -181,5 +181,16 @@ describe('scanHex2 (glibc sscanf "%2x%n")', () => {
     expect(scanHex2('0x')).toEqual({ value: 0, len: 2 });
     expect(scanHex2('zz')).toBeUndefined();
     expect(scanHex2('')).toBeUndefined();
+  });
+});
+
+describe('ETHTOOL_GRXFHINDIR (ethtool_get_rxfh_indir) sizes', () => {
+  it('0 asks for the size; smaller than the table is EINVAL; equal or larger gets the table', () => {
+    const vm = createVm({ vcpus: 4 });
+    expect(kernelGetRxfhIndir(vm.ethtoolSystem, 'eth0', 0)).toEqual({ size: 128, indir: [] });
+    expect(kernelGetRxfhIndir(vm.ethtoolSystem, 'eth0', 127)).toBe('EINVAL');
+    const exact = kernelGetRxfhIndir(vm.ethtoolSystem, 'eth0', 128);
+    expect(exact).toMatchObject({ size: 128 });
+    expect(kernelGetRxfhIndir(vm.ethtoolSystem, 'eth0', 200)).toEqual(exact);
   });
 });

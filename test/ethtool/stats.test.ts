@@ -60,6 +60,37 @@ describe('-S counts what crossed the rings', () => {
     expect(sent).toBeGreaterThan(0);
   });
 
+  it('per-CPU sums follow each channel\'s CPU (init_vp_index: queue q on CPU q)', () => {
+    const vm = createVm({ vcpus: 4 });
+    const t = vm.traffic({ flows: 400, proto: 'tcp', seed: 7 });
+    const s = parse(vm.ethtool('-S eth0').stdout);
+    for (let q = 0; q < 4; q++) expect(s.get(`cpu${q}_rx_packets`)).toBe(BigInt(t.perChannel[q] ?? 0));
+  });
+
+  it('a transmit queue that fills its ring: stop_queue and wake_queue move, tx_busy only for the sends the ring refused', () => {
+    const vm = createVm({ vcpus: 1 });
+    const nd = vm.netvsc!;
+    const frame = new Uint8Array(1400);
+    frame.set([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0x15, 0x5d, 1, 2, 3, 8, 0]);
+    let offered = 0;
+    // no scheduler run in between: the host reads nothing, the ring fills and netvsc_send_pkt stops the queue
+    while (!nd.txqStopped[0] && offered < 100_000) {
+      nd.send(frame, { hash: 1 });
+      offered++;
+    }
+    expect(nd.txqStopped[0]).toBe(true);
+    // the stack holds frames back from a stopped queue: offering them again is no NETDEV_TX_BUSY
+    for (let i = 0; i < 100; i++) expect(nd.send(frame, { hash: 1 })).toMatchObject({ ok: false, busy: true });
+    vm.runIdle();
+    expect(nd.txqStopped[0]).toBe(false);
+    const s = parse(vm.ethtool('-S eth0').stdout);
+    expect(s.get('stop_queue')).toBe(1n);
+    expect(s.get('wake_queue')).toBe(1n);
+    // the queue stopped on a successful send below 10% free, before any -EAGAIN
+    expect(s.get('tx_busy')).toBe(0n);
+    expect(s.get('tx_no_space')).toBe(0n);
+  });
+
   it('extra arguments: bad arguments on the ioctl path; the netlink groups request is not simulated', () => {
     const io = createVm({ vcpus: 2, ethtool: 'ioctl' });
     expect(io.ethtool('-S eth0 --all-groups')).toMatchObject({ status: 1, stderr: 'ethtool: bad command line argument(s)\nFor more information run ethtool -h\n' });
