@@ -370,7 +370,8 @@ export function netvspQueryOid(oid: number, s: NetvspRndisState, env: NetvspOidE
     case OID.GEN_DRIVER_VERSION:
       return ok(new Uint8Array([0x00, 0x01])); // u16 0x0100 = 1.0
     case OID.GEN_CURRENT_PACKET_FILTER:
-      return ok(u32(s.packetFilter));
+      // openvmm answers 0 whatever was set (lib.rs handle_oid_query)
+      return ok(u32(0));
     case OID.GEN_MAC_OPTIONS:
       return ok(u32(NETVSP_MAC_OPTIONS));
     case OID.GEN_MEDIA_CONNECT_STATUS:
@@ -403,12 +404,9 @@ export function netvspQueryOid(oid: number, s: NetvspRndisState, env: NetvspOidE
       return ok(ndis_offload.encode(netvspOffloadObject(s.offload)));
     case OID.OFFLOAD_ENCAPSULATION:
       return ok(offloadEncapsulation());
-    case OID.GEN_RECEIVE_SCALE_CAPABILITIES: {
-      // Offered with NDIS 6.30 (what a guest announces from NVSP 5 on), as the supported list says.
-      const v = env.ndisVersion;
-      if (!v || v.major < 6 || (v.major === 6 && v.minor < 30)) return fail(RNDIS_STATUS.NOT_SUPPORTED, 'NDIS_VERSION_BELOW_6_30');
+    case OID.GEN_RECEIVE_SCALE_CAPABILITIES:
+      // answered whatever NDIS version the guest announced: only the supported list depends on it (lib.rs handle_oid_query)
       return ok(netvspRssCapabilities(c));
-    }
     default:
       return fail(RNDIS_STATUS.NOT_SUPPORTED, 'UNKNOWN_OID');
   }

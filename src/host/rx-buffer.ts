@@ -66,7 +66,8 @@ export class NetvspRxSections {
     this.count = count;
     this.size = size;
     this.owner = new Uint8Array(count);
-    for (let i = NETVSP_RX_RESERVED_CONTROL_SECTIONS - 1; i >= 0; i--) this.controlFree.push(i);
+    // openvmm builds (0..16).collect() and pops: the first control answer goes in section 15
+    for (let i = 0; i < NETVSP_RX_RESERVED_CONTROL_SECTIONS; i++) this.controlFree.push(i);
     this.partition(1);
   }
 

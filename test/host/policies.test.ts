@@ -89,7 +89,7 @@ describe('subchannel grant policies', () => {
     g.bus.run({ until: t0 + 4_000_000 });
     expect(g.completionFor(id)).toBeUndefined();
     g.run();
-    const c = g.received(0).find((r) => r.packet.trans_id === id)!;
+    const c = g.received(0).find((r) => r.packet.kind === 'completion' && r.packet.trans_id === id)!;
     expect(c.time - t0).toBeGreaterThanOrEqual(5_000_000);
     // the offers follow the answer
     expect(g.offers).toEqual([1, 2]);

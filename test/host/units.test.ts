@@ -199,6 +199,15 @@ describe('receive sections', () => {
     expect([s.free(0), s.free(1), s.free(2), s.free('control')]).toEqual([3, 3, 4, NETVSP_RX_RESERVED_CONTROL_SECTIONS]);
   });
 
+  it('control_sections_are_taken_last_in_first_out_from_15_down_as_openvmm_pops_0_to_15', () => {
+    // openvmm: free_control_buffers = (0..16).collect(), .pop() per answer, .push(id) on completion
+    const s = new NetvspRxSections(20, 2048);
+    expect(s.takeControl()).toBe(15);
+    expect(s.takeControl()).toBe(14);
+    expect(s.release(14, 0)).toBe(true);
+    expect(s.takeControl()).toBe(14);
+  });
+
   it('a_section_is_released_only_by_the_channel_it_was_sent_on_and_only_once', () => {
     const s = new NetvspRxSections(20, 2048);
     const id = s.takeData(0, 0);
@@ -274,10 +283,21 @@ describe('OID table', () => {
     expect(n({ major: 7, minor: 0 })).toBe(RNDIS_STATUS.BAD_VERSION);
   });
 
-  it('rss_capabilities_report_the_hosts_queues_and_table_and_need_ndis_6_30', () => {
+  it('rss_capabilities_report_the_hosts_queues_and_table_whatever_ndis_version_the_guest_announced', () => {
     const caps = ndis_recv_scale_cap.decode(netvspRssCapabilities(env().config));
     expect(caps).toMatchObject({ num_recv_que: 8, num_indirect_tabent: 256, cap_flag: 0x301 });
-    expect(netvspQueryOid(OID.GEN_RECEIVE_SCALE_CAPABILITIES, state(), env({ ndisVersion: { major: 6, minor: 1 } })).status).toBe(RNDIS_STATUS.NOT_SUPPORTED);
+    // openvmm's handle_oid_query has no version check here; only OID_GEN_SUPPORTED_LIST depends on it
+    for (const ndisVersion of [{ major: 6, minor: 1 }, { major: 5, minor: 0 }]) {
+      const r = netvspQueryOid(OID.GEN_RECEIVE_SCALE_CAPABILITIES, state(), env({ ndisVersion }));
+      expect(r.status).toBe(RNDIS_STATUS.SUCCESS);
+      expect(ndis_recv_scale_cap.decode(r.info)).toEqual(caps);
+    }
+  });
+
+  it('current_packet_filter_queries_answer_0_whatever_was_set', () => {
+    const s = state();
+    s.packetFilter = 0x0b;
+    expect(Array.from(netvspQueryOid(OID.GEN_CURRENT_PACKET_FILTER, s, env()).info)).toEqual([0, 0, 0, 0]);
   });
 
   it('offload_capabilities_are_a_revision_3_object_linux_accepts', () => {
