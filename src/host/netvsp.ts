@@ -26,9 +26,26 @@
  *   index; HALT is acknowledged and not answered. Malformed RNDIS (lengths or offsets outside the
  *   message, data-packet headers or per-packet info crossing a GPA range — Linux's 4 KiB page
  *   split —, OOB data, bad PPI chains, bad TCP header offsets) and RNDIS types the host does not
- *   take (INDICATE, SET_EX, completions, unknown) are completed with NVSP_STAT_FAIL. This host
- *   checks RNDIS offsets against `msg_len` (openvmm reads to the end of the external data) and
- *   answers RESET with RESET_C (openvmm leaves RESET unimplemented).
+ *   take (INDICATE, SET_EX, completions, unknown) are completed with NVSP_STAT_FAIL.
+ *   Where this host departs from openvmm's control path (kept so hostile-guest tests and fuzzing
+ *   see a refusal they can count, not a dead channel):
+ *   - openvmm completes every non-empty control message with SUCCESS, then stops the primary
+ *     channel for a type it does not implement or a body too short for its request struct; this
+ *     host answers NVSP_STAT_FAIL and goes on;
+ *   - this host checks RNDIS offsets and lengths against `msg_len`; openvmm ignores `msg_len` and
+ *     the SET's `information_buffer_offset/length`, reading from the end of the fixed request to
+ *     the end of the external data;
+ *   - RESET is answered with RESET_C (openvmm leaves RESET unimplemented);
+ *   - HALT moves RNDIS to a halted state and link indications wait for an initialized device
+ *     (openvmm ignores HALT and indicates link changes at any time), and MEDIA_CONNECT_STATUS /
+ *     LINK_STATE report the simulated link (openvmm always reports connected);
+ *   - a receive buffer too small for the 16 control sections plus one data section is refused at
+ *     SEND_RECV_BUF (openvmm accepts any non-zero count and fails later, when queues start);
+ *   - the packet filter is applied bit by bit and by MAC, the switch's part in Hyper-V (openvmm
+ *     only drops everything at filter 0);
+ *   - frame-size OIDs are capped by the configured `mtu` (default 1500), odd lengths in
+ *     RNDIS_CONFIG_PARAMETER SETs are refused with INVALID_DATA (openvmm truncates them), and the
+ *     friendly name defaults to Hyper-V's "Network Adapter" (openvmm: "Network Device").
  * - Subchannels (`process_ring_buffer`, SubChannelRequest): ALLOCATE for fewer than the host's
  *   queues, with the receive buffer able to give every queue a data section, is granted (then
  *   shaped by the configured policy); anything else is answered NVSP_STAT_FAIL with 0. Granted
