@@ -78,7 +78,8 @@ function runSession(vm: Vm, input: string, json: boolean): number {
     entries.push({ command: line, stdout: r.stdout, stderr: r.stderr, status: r.status });
     if (!json) process.stdout.write(transcript(line, r));
   }
-  if (json) process.stdout.write(JSON.stringify(entries, null, 2) + '\n');
+  // one JSON array, one object per line (the contract): each line of output is one command's object
+  if (json) process.stdout.write(entries.length ? `[\n${entries.map((e) => JSON.stringify(e)).join(',\n')}\n]\n` : '[]\n');
   return status;
 }
 

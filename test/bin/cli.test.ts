@@ -67,6 +67,11 @@ describe('netvsc-sim CLI', () => {
       ['ethtool -l eth0', 0],
     ]);
     expect(Object.keys(entries[0])).toEqual(['command', 'stdout', 'stderr', 'status']);
+    // one object per line between the brackets, each line valid JSON on its own
+    const lines = json.stdout.trimEnd().split('\n');
+    expect([lines[0], lines.at(-1)]).toEqual(['[', ']']);
+    expect(lines.slice(1, -1).map((l: string) => JSON.parse(l.replace(/,$/, '')))).toEqual(entries);
+    expect(run(['session', '--json'], '').stdout).toBe('[]\n');
   });
 
   it('the same seed gives the same session output', () => {
