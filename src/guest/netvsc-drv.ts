@@ -180,14 +180,31 @@ export class NetvscDriver {
     return this.deviceSeq++;
   }
 
-  /** The device with interface name `name`. */
+  /** The device with interface name `name`: the registered one, else the last one that had it. */
   device(name: string): NetvscNetdev | undefined {
-    return this.devices.find((d) => d.name === name);
+    let last: NetvscNetdev | undefined;
+    for (const d of this.devices) {
+      if (d.name !== name) continue;
+      if (d.registered) return d;
+      last = d;
+    }
+    return last;
+  }
+
+  /**
+   * `eth%d` as `dev_alloc_name` resolves it: the lowest index no live netdev holds. A NIC the host
+   * took away (unregistered) gives its name back; one still probing keeps it.
+   */
+  private nextEthName(): string {
+    for (let n = 0; ; n++) {
+      const name = `eth${n}`;
+      if (!this.devices.some((d) => d.name === name && (d.registered || !d.probeResult.settled))) return name;
+    }
   }
 
   /** @internal Probe of a primary NIC channel. */
   probe(channel: GuestChannel): Completion<NetvscResult> {
-    const name = this.options.name ? this.options.name(this.devices.length) : `eth${this.devices.length}`;
+    const name = this.options.name ? this.options.name(this.devices.length) : this.nextEthName();
     const dev = new NetvscNetdev(this, channel, name);
     this.devices.push(dev);
     dev.probeResult = spawn(dev.probe());

@@ -9,6 +9,7 @@ import { RNDIS_STATUS, encodeRndis, rndisInitComplete } from '../../src/protocol
 import { decodeRssSetRequest } from '../../src/protocol/ndis.js';
 import { VERSION_WIN8_1, VERSION_WIN8 } from '../../src/vmbus/versions.js';
 import { spawn } from '../../src/vmbus/scheduler.js';
+import { HV_NIC_GUID } from '../../src/vmbus/guids.js';
 import { combined, nicVm, result, run } from './harness.js';
 
 const set = (vm: ReturnType<typeof nicVm>, n: number) => result(vm.bus, vm.dev.setChannels(combined(n)));
@@ -417,5 +418,25 @@ describe('set_rxfh and the user table', () => {
     expect(vm.dev.rssKey).toEqual(old);
     const last = vm.host.rndisSent().filter((r) => r.msg.type === 'SET' && r.msg.oid === OID.GEN_RECEIVE_SCALE_PARAMETERS).at(-1)!;
     expect(decodeRssSetRequest(last.bytes).params.flag).toBe(0);
+  });
+});
+
+describe('interface names (register_netdevice: dev_alloc_name of "eth%d")', () => {
+  it('each NIC gets the lowest ethN no live netdev holds; a removed NIC gives its name back', () => {
+    const vm = nicVm();
+    expect(vm.dev.name).toBe('eth0');
+    // the host takes the NIC away: netvsc_remove unregisters eth0
+    vm.bus.host.rescind(vm.host.primary);
+    vm.bus.run();
+    expect(vm.dev.registered).toBe(false);
+    // a new NIC (its host never answers, so it stays in probe) takes eth0 again, not eth1
+    vm.bus.host.addChannel({ ifType: HV_NIC_GUID, ifInstance: '11111111-2222-3333-4444-555555555555' });
+    vm.bus.run();
+    expect(vm.driver.devices.map((d) => d.name)).toEqual(['eth0', 'eth0']);
+    expect(vm.driver.device('eth0')).toBe(vm.driver.devices[1]);
+    // a third one waits behind it on the ordered hv_pri_chan work queue, as in Linux
+    vm.bus.host.addChannel({ ifType: HV_NIC_GUID, ifInstance: '66666666-7777-8888-9999-aaaaaaaaaaaa' });
+    vm.bus.run();
+    expect(vm.driver.devices).toHaveLength(2);
   });
 });
