@@ -62,8 +62,8 @@ export class Vm extends SimVm {
     const requested = options.ethtool ?? 'netlink';
     // A 4.2 kernel has no ethtool netlink: ethtool ≥ 5.8 falls back to ioctl without a word
     // (ethtool-output.md §1), 6.1 and 6.15 alike.
-    const noNetlink = { netlink: 'ioctl', 'netlink-6.15': 'ioctl-6.15' } as const;
-    this.ethtoolStyle = this.profile === 'linux-4.2' && (requested === 'netlink' || requested === 'netlink-6.15') ? noNetlink[requested] : requested;
+    const ioctlOf: Partial<Record<VmEthtoolStyle, VmEthtoolStyle>> = { netlink: 'ioctl', 'netlink-6.15': 'ioctl-6.15' };
+    this.ethtoolStyle = this.profile === 'linux-4.2' ? (ioctlOf[requested] ?? requested) : requested;
     if (options.trace === true) this.tracer = traceVm(this);
     this.tracer?.phase(undefined);
   }

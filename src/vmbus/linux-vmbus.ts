@@ -65,6 +65,7 @@ import {
   type VmbusConnectStateName,
 } from './versions.js';
 import { freshBytes } from '../wire/slab.js';
+import { Mutex } from './mutex.js';
 
 /** errno names the guest's VMBus operations return, as the kernel returns them (negated there). */
 export type VmbusErrno = 'EINVAL' | 'ENODEV' | 'EAGAIN' | 'EDQUOT' | 'ENOMEM' | 'EDOM' | 'ECONNREFUSED' | 'ENOBUFS' | 'EIO';
@@ -335,36 +336,6 @@ export class GuestChannel {
 }
 
 /** An ordered work queue (Linux's single-threaded workqueues): one flow at a time, FIFO. */
-/**
- * `vmbus_connection.channel_mutex`: a sleeping lock with FIFO hand-off. The driver's close holds it
- * across each channel's CLOSECHANNEL and GPADL teardown, and the rescind handler takes it before it
- * looks the channel up and again before it releases a subchannel's relid.
- */
-class ChannelMutex {
-  private held = false;
-  private readonly waiters: Completion<void>[] = [];
-
-  constructor(private readonly scheduler: Scheduler) {}
-
-  /** `mutex_lock`. */
-  *lock(): BlockingFlow<void> {
-    if (!this.held) {
-      this.held = true;
-      return;
-    }
-    const c = new Completion<void>();
-    this.waiters.push(c);
-    yield c; // ownership is handed over by unlock()
-  }
-
-  /** `mutex_unlock`: the first sleeper gets the lock and runs when the scheduler wakes it. */
-  unlock(): void {
-    const next = this.waiters.shift();
-    if (next) this.scheduler.schedule(0, () => next.settle(), 'guest: channel_mutex hand-off');
-    else this.held = false;
-  }
-}
-
 class WorkQueue {
   private readonly items: (() => BlockingFlow<unknown>)[] = [];
   private running = false;
@@ -477,8 +448,12 @@ export class VmbusGuest {
   private unloadEvent: Completion<void> = new Completion();
   private readonly connWq: WorkQueue;
   private readonly rescindWq: WorkQueue;
-  /** `vmbus_connection.channel_mutex`. */
-  private readonly channelMutex: ChannelMutex;
+  /**
+   * `vmbus_connection.channel_mutex`: the driver's close holds it across each channel's
+   * CLOSECHANNEL and GPADL teardown; the rescind handler takes it before it looks the channel up
+   * and again before it releases a subchannel's relid.
+   */
+  private readonly channelMutex: Mutex;
   private readonly priWq: WorkQueue;
   private readonly subWq: WorkQueue;
   private readonly options: VmbusGuestOptions;
@@ -501,7 +476,7 @@ export class VmbusGuest {
     if (!Number.isInteger(this.cpus) || this.cpus < 1) throw new RangeError(`VmbusGuestOptions.cpus: ${this.cpus} is not a CPU count (1 or more)`);
     this.connWq = new WorkQueue(this.scheduler, 'hv_vmbus_con');
     this.rescindWq = new WorkQueue(this.scheduler, 'hv_vmbus_rescind');
-    this.channelMutex = new ChannelMutex(this.scheduler);
+    this.channelMutex = new Mutex(this.scheduler, 'channel_mutex');
     this.priWq = new WorkQueue(this.scheduler, 'hv_pri_chan');
     this.subWq = new WorkQueue(this.scheduler, 'hv_sub_chan');
     hypervisor.attachGuest({ onSynicMessage: () => this.onSynicMessage(), onSynicEvent: () => this.onSynicEvent() });

@@ -21,6 +21,16 @@ function le32(b: Uint8Array, o: number, v: number) {
   new DataView(b.buffer, b.byteOffset).setUint32(o, v >>> 0, true);
 }
 
+/** A packet of `type` with the 16-byte descriptor (offset8 2) and `len8 * 8 - 16` zero bytes after it. */
+function bareDescriptor(type: number, len8: number): Uint8Array {
+  const b = new Uint8Array(len8 * 8);
+  const dv = new DataView(b.buffer);
+  dv.setUint16(0, type, true);
+  dv.setUint16(2, 2, true);
+  dv.setUint16(4, len8, true);
+  return b;
+}
+
 /** Hand-made transfer-page packet bytes. */
 function xfer(o: { tid: bigint; ranges: [number, number][]; pageset?: number; nvspType?: number; offset8?: number; rangeCnt?: number; payloadLen?: number }): Uint8Array {
   const offset8 = o.offset8 ?? Math.ceil((24 + 8 * o.ranges.length) / 8);
@@ -295,12 +305,7 @@ describe('hostile host: in-band messages (netvsc_receive_inband)', () => {
   it('an_inband_packet_with_no_nvsp_header_is_logged_and_dropped', () => {
     // netvsc_receive_inband: msglen < sizeof(struct nvsp_message_header) (4); payloads come in 8s, so 0
     const vm = nicVm();
-    const b = new Uint8Array(16);
-    const dv = new DataView(b.buffer);
-    dv.setUint16(0, 6, true); // VM_PKT_DATA_INBAND
-    dv.setUint16(2, 2, true);
-    dv.setUint16(4, 2, true);
-    vm.host.rawBytes(0, b);
+    vm.host.rawBytes(0, bareDescriptor(6, 2)); // VM_PKT_DATA_INBAND, no payload
     vm.bus.run();
     expect(codes(vm)).toEqual(['INBAND_TOO_SHORT']);
     expect(vm.dev.getChannels().combined_count).toBe(8);
@@ -324,12 +329,7 @@ describe('hostile host: in-band messages (netvsc_receive_inband)', () => {
 
   it('a_packet_of_a_type_netvsc_does_not_handle_is_logged_and_skipped', () => {
     const vm = nicVm();
-    const b = new Uint8Array(24);
-    const dv = new DataView(b.buffer);
-    dv.setUint16(0, 8, true); // VM_PKT_DATA_USING_GPADL
-    dv.setUint16(2, 2, true);
-    dv.setUint16(4, 3, true);
-    vm.host.rawBytes(0, b);
+    vm.host.rawBytes(0, bareDescriptor(8, 3)); // VM_PKT_DATA_USING_GPADL, 8 zero bytes of payload
     vm.bus.run();
     expect(codes(vm)).toEqual(['UNHANDLED_PACKET_TYPE']);
     expect(vm.dev.channel.rings!.inbound.bytesToRead()).toBe(0);
